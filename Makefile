@@ -1,0 +1,39 @@
+# SatuPintu — the commands a developer and CI use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export SATUPINTU_VAR_DIR ?= $(CURDIR)/var
+
+.PHONY: install run test test-fast lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+# The embedded default: SQLite and a local keyring under ./var/, created on first run.
+run: install
+	mkdir -p $(SATUPINTU_VAR_DIR)
+	SATUPINTU_OUTBOUND_ALLOW_PRIVATE=true $(BIN)/satupintu migrate
+	SATUPINTU_OUTBOUND_ALLOW_PRIVATE=true $(BIN)/satupintu serve --host 127.0.0.1 --port 8000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: install lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test-fast: install
+	$(BIN)/pytest -q -m "not slow" -p no:cacheprovider
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

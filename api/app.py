@@ -1,0 +1,175 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.csrf import CsrfGuard
+from api.errors import oauth_error, problem
+from api.middleware import BodyLimit, SecurityHeaders
+from api.pages import Pages
+from api.routers import admin, discovery, login, oauth
+from api.routers.admin import AdminAuthError
+from api.services import Services, build_services
+from api.settings import Settings
+from vault import IntegrityFailure, KeyUnavailable
+
+log = logging.getLogger("satupintu")
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api/") or path in (
+        "/token",
+        "/introspect",
+        "/revoke",
+        "/userinfo",
+        "/register",
+    ):
+        return False
+    return "text/html" in request.headers.get("accept", "") or request.method == "GET"
+
+
+class BackchannelWorker:
+    """Drains the back-channel logout outbox off the request path."""
+
+    def __init__(self, svc: Services, every: float) -> None:
+        self.svc, self.every = svc, every
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.every <= 0:
+            return
+        self._thread = threading.Thread(target=self._run, name="backchannel", daemon=True)
+        self._thread.start()
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.svc.logout.deliver_due()
+            except Exception:  # the worker must survive a database or network blip
+                log.warning("back-channel delivery round failed", exc_info=False)
+            self._wake.wait(self.every)
+            self._wake.clear()
+
+
+def create_app(settings: Settings | None = None, svc: Services | None = None) -> FastAPI:
+    settings = settings or Settings()
+    svc = svc or build_services(settings)
+    svc.keys.ensure()
+    worker = BackchannelWorker(svc, settings.backchannel_poll_seconds)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker.start()
+        yield
+        worker.stop()
+
+    app = FastAPI(
+        title="SatuPintu",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/v1/openapi.json",
+        redoc_url=None,
+    )
+    app.state.services = svc
+    app.state.pages = Pages(CsrfGuard(svc.csrf_key, settings.secure_cookies))
+    app.state.backchannel_kick = worker.kick
+    app.state.backchannel = worker
+
+    app.include_router(discovery.router)
+    app.include_router(oauth.router)
+    app.include_router(login.router)
+    app.include_router(admin.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.exception_handler(AdminAuthError)
+    async def _admin_auth(request: Request, exc: AdminAuthError) -> Response:
+        return problem(
+            exc.status,
+            "unauthorized" if exc.status == 401 else "forbidden",
+            "Not allowed",
+            exc.detail,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg")} for e in exc.errors()]
+        return problem(422, "validation", "Invalid request body", errors=errors)
+
+    @app.exception_handler(KeyUnavailable)
+    @app.exception_handler(OperationalError)
+    async def _unavailable(request: Request, exc: Exception) -> Response:
+        log.warning("dependency unavailable: %s", type(exc).__name__)
+        if _wants_html(request):
+            pages: Pages = app.state.pages
+            return pages.error(
+                request,
+                "Something went wrong",
+                "The service is temporarily unavailable. Please try again in a moment.",
+                status=503,
+                code="temporarily_unavailable",
+            )
+        if request.url.path.startswith("/api/"):
+            return problem(
+                503,
+                "unavailable",
+                "Service unavailable",
+                "a dependency (database or key service) is unavailable",
+            )
+        return oauth_error(
+            "temporarily_unavailable", "Please retry shortly.", 503, {"Retry-After": "5"}
+        )
+
+    @app.exception_handler(IntegrityFailure)
+    async def _integrity(request: Request, exc: IntegrityFailure) -> Response:
+        log.error("ciphertext integrity failure")
+        return problem(500, "integrity", "Stored data failed its integrity check")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_html(request) and exc.status_code == 404:
+            pages: Pages = app.state.pages
+            return pages.error(
+                request,
+                "Page not found",
+                "The request could not be completed.",
+                status=404,
+                code="not_found",
+            )
+        if request.url.path.startswith("/api/") or exc.status_code != 405:
+            return problem(exc.status_code, "http", str(exc.detail))
+        return JSONResponse(
+            {"error": "invalid_request", "error_description": "method not allowed"}, status_code=405
+        )
+
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+    return app

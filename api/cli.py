@@ -1,0 +1,336 @@
+"""The operator CLI `satupintu`. Every command takes --json for automation."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Annotated, Any
+
+import typer
+
+from api.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="SatuPintu operator CLI.")
+orgs_app = typer.Typer(no_args_is_help=True, help="Organisations (regional agencies).")
+clients_app = typer.Typer(no_args_is_help=True, help="OAuth/OIDC clients (regional apps).")
+users_app = typer.Typer(no_args_is_help=True, help="User accounts.")
+keys_app = typer.Typer(no_args_is_help=True, help="Token signing keys.")
+sessions_app = typer.Typer(no_args_is_help=True, help="SSO sessions.")
+app.add_typer(orgs_app, name="orgs")
+app.add_typer(clients_app, name="clients")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+app.add_typer(sessions_app, name="sessions")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+def _services():
+    from api.services import build_services
+
+    svc = build_services(Settings())
+    svc.keys.ensure()
+    return svc
+
+
+def _emit(as_json: bool, data: Any, human: Callable[[Any], str]) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, default=str))
+    else:
+        typer.echo(human(data))
+
+
+def _fail(as_json: bool, message: str, code: int = 1) -> None:
+    if as_json:
+        typer.echo(json.dumps({"error": message}), err=True)
+    else:
+        typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _guard(as_json: bool, fn: Callable[[], Any]) -> Any:
+    from idp.errors import IdpError
+    from vault import KeyUnavailable
+
+    try:
+        return fn()
+    except IdpError as exc:
+        _fail(as_json, str(exc))
+    except KeyUnavailable as exc:
+        _fail(as_json, f"key service unavailable: {exc}", 3)
+
+
+@app.command()
+def migrate(as_json: JsonOpt = False) -> None:
+    """Create or upgrade the database schema."""
+    from api.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings)
+    _services().close()  # first run: keyring and signing keys
+    _emit(
+        as_json,
+        {"status": "ok", "database": settings.db_url.split("@")[-1]},
+        lambda d: f"database migrated: {d['database']}",
+    )
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+) -> None:
+    """Serve the identity provider."""
+    import uvicorn
+
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+        server_header=False,
+    )
+
+
+@orgs_app.command("create")
+def orgs_create(
+    name: Annotated[str, typer.Option(help="Organisation name")], as_json: JsonOpt = False
+) -> None:
+    svc = _services()
+    org = _guard(as_json, lambda: svc.orgs.create(name))
+    _emit(as_json, {"id": org.id, "name": org.name}, lambda d: f"{d['id']}  {d['name']}")
+
+
+@orgs_app.command("list")
+def orgs_list(as_json: JsonOpt = False) -> None:
+    svc = _services()
+    data = [{"id": o.id, "name": o.name} for o in svc.orgs.list()]
+    _emit(as_json, data, lambda d: "\n".join(f"{o['id']}  {o['name']}" for o in d))
+
+
+def _client_json(client: Any, secret: str | None = None) -> dict[str, Any]:
+    out = {
+        "client_id": client.client_id,
+        "client_name": client.name,
+        "org_id": client.org_id,
+        **client.metadata,
+    }
+    if secret:
+        out["client_secret"] = secret
+    return out
+
+
+@clients_app.command("create")
+def clients_create(
+    name: Annotated[str, typer.Option(help="Client (application) name")],
+    org: Annotated[str | None, typer.Option(help="Organisation id or name")] = None,
+    redirect_uri: Annotated[list[str] | None, typer.Option(help="Redirect URI (repeat)")] = None,
+    post_logout_redirect_uri: Annotated[list[str] | None, typer.Option()] = None,
+    grant_type: Annotated[list[str] | None, typer.Option(help="Grant type (repeat)")] = None,
+    scope: Annotated[str, typer.Option()] = "openid profile email",
+    public: Annotated[bool, typer.Option(help="Public client (PKCE, no secret)")] = False,
+    backchannel_logout_uri: Annotated[str | None, typer.Option()] = None,
+    subject_type: Annotated[str, typer.Option(help="public or pairwise")] = "public",
+    auth_method: Annotated[
+        str | None,
+        typer.Option(
+            "--token-endpoint-auth-method",
+            help="client_secret_basic|client_secret_post|private_key_jwt|none",
+        ),
+    ] = None,
+    id_token_alg: Annotated[
+        str | None, typer.Option("--id-token-signed-response-alg", help="RS256, ES256 or EdDSA")
+    ] = None,
+    jwks_uri: Annotated[str | None, typer.Option()] = None,
+    skip_consent: Annotated[
+        bool, typer.Option(help="First-party app run by the operator: no consent screen")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a client; prints client_id and (for confidential clients) client_secret."""
+    svc = _services()
+
+    def run() -> tuple[Any, str | None]:
+        org_id = svc.orgs.resolve(org).id if org else None
+        meta: dict[str, Any] = {
+            "redirect_uris": redirect_uri or [],
+            "post_logout_redirect_uris": post_logout_redirect_uri or [],
+            "scope": scope,
+            "subject_type": subject_type,
+        }
+        if grant_type:
+            meta["grant_types"] = grant_type
+        for key, value in (
+            ("backchannel_logout_uri", backchannel_logout_uri),
+            ("token_endpoint_auth_method", auth_method),
+            ("id_token_signed_response_alg", id_token_alg),
+            ("jwks_uri", jwks_uri),
+        ):
+            if value:
+                meta[key] = value
+        if skip_consent:
+            meta["skip_consent"] = True
+        return svc.clients.create(name=name, metadata=meta, org_id=org_id, public=public)
+
+    client, secret = _guard(as_json, run)
+    _emit(
+        as_json,
+        _client_json(client, secret),
+        lambda d: (
+            f"client_id: {d['client_id']}"
+            + (f"\nclient_secret: {d['client_secret']}  (shown once)" if secret else "")
+        ),
+    )
+
+
+@clients_app.command("list")
+def clients_list(as_json: JsonOpt = False) -> None:
+    svc = _services()
+    data = [_client_json(c) for c in svc.clients.list()]
+    _emit(as_json, data, lambda d: "\n".join(f"{c['client_id']}  {c['client_name']}" for c in d))
+
+
+@clients_app.command("delete")
+def clients_delete(client_id: str, as_json: JsonOpt = False) -> None:
+    svc = _services()
+    _guard(as_json, lambda: svc.clients.delete(client_id))
+    _emit(as_json, {"deleted": client_id}, lambda d: f"deleted {d['deleted']}")
+
+
+@clients_app.command("initial-token")
+def clients_initial_token(
+    org: Annotated[str | None, typer.Option()] = None,
+    uses: Annotated[int, typer.Option(min=1, max=1000)] = 1,
+    hours: Annotated[int, typer.Option(min=1, max=24 * 30)] = 24,
+    as_json: JsonOpt = False,
+) -> None:
+    """An initial access token for Dynamic Client Registration (RFC 7591)."""
+    svc = _services()
+
+    def run() -> str:
+        org_id = svc.orgs.resolve(org).id if org else None
+        return svc.registration.issue_initial_token(
+            org_id=org_id, uses=uses, ttl=timedelta(hours=hours)
+        )
+
+    token = _guard(as_json, run)
+    _emit(
+        as_json, {"initial_access_token": token, "uses": uses}, lambda d: d["initial_access_token"]
+    )
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option()],
+    password: Annotated[str | None, typer.Option()] = None,
+    email: Annotated[str | None, typer.Option()] = None,
+    name: Annotated[str | None, typer.Option()] = None,
+    nik: Annotated[str | None, typer.Option()] = None,
+    phone: Annotated[str | None, typer.Option()] = None,
+    org: Annotated[str | None, typer.Option()] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a user account; prints its `sub`."""
+    svc = _services()
+
+    def run() -> Any:
+        org_id = svc.orgs.resolve(org).id if org else None
+        return svc.users.create(
+            username=username,
+            password=password,
+            email=email,
+            name=name,
+            nik=nik,
+            phone=phone,
+            org_id=org_id,
+        )
+
+    profile = _guard(as_json, run)
+    _emit(as_json, {"sub": profile.sub, "username": profile.username}, lambda d: f"sub: {d['sub']}")
+
+
+@users_app.command("list")
+def users_list(as_json: JsonOpt = False) -> None:
+    svc = _services()
+    data = [
+        {"sub": p.sub, "username": p.username, "created_at": p.created_at}
+        for p in (svc.users.profile(u) for u in svc.users.list())
+    ]
+    _emit(as_json, data, lambda d: "\n".join(f"{u['sub']}  {u['username']}" for u in d))
+
+
+@keys_app.command("rotate")
+def keys_rotate(as_json: JsonOpt = False) -> None:
+    """New signing keys; the old ones stay in JWKS until their tokens have expired."""
+    svc = _services()
+    new = svc.keys.rotate()
+    _emit(as_json, {"new_kids": new}, lambda d: "new keys: " + ", ".join(d["new_kids"]))
+
+
+@keys_app.command("list")
+def keys_list(as_json: JsonOpt = False) -> None:
+    svc = _services()
+    data = [
+        {
+            "kid": r.kid,
+            "alg": r.alg,
+            "created_at": r.created_at,
+            "retired_at": r.retired_at,
+            "expires_at": r.expires_at,
+        }
+        for r in svc.keys.rows()
+    ]
+
+    def human(rows: list[dict[str, Any]]) -> str:
+        return "\n".join(
+            f"{r['kid']}  {r['alg']:6} {'retired' if r['retired_at'] else 'active'}" for r in rows
+        )
+
+    _emit(as_json, data, human)
+
+
+@sessions_app.command("list")
+def sessions_list(
+    user: Annotated[str, typer.Option(help="sub, username, email or NIK")], as_json: JsonOpt = False
+) -> None:
+    svc = _services()
+    u = _guard(as_json, lambda: svc.users.resolve(user))
+    data = [
+        {
+            "sid": s.sid,
+            "auth_time": s.auth_time,
+            "last_seen_at": s.last_seen_at,
+            "expires_at": s.expires_at,
+            "clients": svc.sessions.clients(s.sid),
+        }
+        for s in svc.sessions.for_user(u.id)
+    ]
+    _emit(as_json, data, lambda d: "\n".join(f"{s['sid']}  {s['clients']}" for s in d))
+
+
+@sessions_app.command("revoke")
+def sessions_revoke(sid: str, as_json: JsonOpt = False) -> None:
+    """End a session everywhere (back-channel logout to its apps)."""
+    svc = _services()
+    ended = svc.logout.end(sid, actor="operator", reason="operator")
+    if ended is None:
+        _fail(as_json, "no active session with that id")
+    report = svc.logout.deliver_due()
+    _emit(
+        as_json,
+        {"revoked": sid, "backchannel_delivered": report.delivered},
+        lambda d: f"revoked {d['revoked']}",
+    )
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

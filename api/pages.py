@@ -1,0 +1,85 @@
+"""HTML pages: Jinja2 templates rendered in the visitor's language, never cached."""
+
+from __future__ import annotations
+
+from gettext import NullTranslations
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from api.csrf import CsrfGuard
+from api.i18n import LANG_COOKIE, load_catalogs, negotiate
+
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+class Pages:
+    def __init__(self, csrf: CsrfGuard) -> None:
+        self.csrf = csrf
+        self.catalogs: dict[str, NullTranslations] = load_catalogs()
+        self.env = Environment(
+            loader=FileSystemLoader(_TEMPLATES),
+            autoescape=select_autoescape(["html"]),
+            extensions=["jinja2.ext.i18n"],
+        )
+
+    def lang(self, request: Request, ui_locales: str | None = None) -> str:
+        ui = ui_locales if ui_locales is not None else request.query_params.get("ui_locales")
+        return negotiate(
+            ui, request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")
+        )
+
+    def gettext(self, lang: str) -> NullTranslations:
+        return self.catalogs.get(lang) or NullTranslations()
+
+    def text(self, request: Request, message: str, lang: str | None = None) -> str:
+        return self.gettext(lang or self.lang(request)).gettext(message)
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        *,
+        status: int = 200,
+        lang: str | None = None,
+        csrf_purpose: str | None = None,
+        **context: Any,
+    ) -> HTMLResponse:
+        lang = lang or self.lang(request)
+        translations = self.gettext(lang)
+        if csrf_purpose:
+            context["csrf"] = self.csrf.token(request, csrf_purpose)
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        env = self.env.overlay()
+        env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+        html = env.get_template(template).render(lang=lang, here=here, **context)
+        response = HTMLResponse(html, status_code=status)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Content-Language"] = lang
+        self.csrf.set_cookie(request, response)
+        return response
+
+    def error(
+        self,
+        request: Request,
+        title: str,
+        message: str,
+        *,
+        status: int = 400,
+        code: str | None = None,
+        lang: str | None = None,
+    ) -> HTMLResponse:
+        lang = lang or self.lang(request)
+        t = self.gettext(lang)
+        return self.render(
+            request,
+            "error.html",
+            status=status,
+            lang=lang,
+            title=t.gettext(title),
+            message=t.gettext(message),
+            code=code,
+        )

@@ -1,0 +1,352 @@
+"""The pages a citizen sees: sign in, consent, sign out, language choice."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.adapter import BadForm, client_ip, read_form, to_http_request
+from api.deps import pages, services
+from api.i18n import LANG_COOKIE, LOCALES
+from api.routers.oauth import render_decision, resume_sync, session_of
+from api.services import Services
+from idp.authorize import Decision
+from idp.http import HttpRequest
+
+router = APIRouter()
+
+SCOPE_LABELS = {
+    "profile": "Basic profile (name, username)",
+    "email": "Email address",
+    "phone": "Phone number",
+    "address": "Address",
+    "offline_access": "Stay signed in to this application (offline access)",
+}
+
+
+def _set_session_cookie(svc: Services, response: Response, value: str) -> None:
+    response.set_cookie(
+        svc.settings.cookie_name,
+        value,
+        httponly=True,
+        secure=svc.settings.secure_cookies,
+        samesite="lax",
+        path="/",
+        max_age=svc.settings.session_ttl,
+    )
+
+
+def _ui_locales(svc: Services, iid: str | None) -> str | None:
+    interaction = svc.interactions.get(iid)
+    return interaction.params.get("ui_locales") if interaction else None
+
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    svc, pg = services(request), pages(request)
+    iid = request.query_params.get("interaction")
+    interaction = svc.interactions.get(iid) if iid else None
+    if iid and interaction is None:
+        return pg.error(
+            request,
+            "Something went wrong",
+            "This sign-in request has expired. Go back to the application and start again.",
+            code="interaction_expired",
+        )
+    client = svc.clients.get(interaction.params.get("client_id")) if interaction else None
+    lang = pg.lang(request, interaction.params.get("ui_locales") if interaction else None)
+    return pg.render(
+        request,
+        "login.html",
+        lang=lang,
+        csrf_purpose="login",
+        interaction=iid,
+        client_name=client.name if client else None,
+        username=interaction.params.get("login_hint") if interaction else None,
+    )
+
+
+@router.post("/login")
+async def login_submit(request: Request) -> Response:
+    svc, pg = services(request), pages(request)
+    try:
+        form = dict(await read_form(request))
+    except BadForm:
+        return pg.error(
+            request,
+            "Something went wrong",
+            "The request could not be completed.",
+            code="invalid_request",
+        )
+    iid = form.get("interaction") or None
+    lang = pg.lang(request, await run_in_threadpool(_ui_locales, svc, iid))
+    username = form.get("username", "")[:320]
+    client = None
+    if iid:
+        interaction = svc.interactions.get(iid)
+        client = svc.clients.get(interaction.params.get("client_id")) if interaction else None
+
+    def again(message: str, status: int) -> Response:
+        return pg.render(
+            request,
+            "login.html",
+            status=status,
+            lang=lang,
+            csrf_purpose="login",
+            interaction=iid,
+            username=username,
+            client_name=client.name if client else None,
+            error=pg.text(request, message, lang),
+        )
+
+    if not pg.csrf.check(request, "login", form.get("csrf_token")):
+        return again("The form expired. Please try again.", 403)
+    password = form.get("password", "")
+    if not username or not password or len(password) > 256:
+        return again("The NIK/email/username or password is wrong.", 401)
+    user = await run_in_threadpool(svc.users.authenticate, username, password)
+    if user is None:
+        return again("The NIK/email/username or password is wrong.", 401)
+    current = request.cookies.get(svc.settings.cookie_name)
+    _session, cookie = await run_in_threadpool(
+        lambda: svc.sessions.establish(
+            user.id,
+            acr="1",
+            amr=["pwd"],
+            current_cookie=current,
+            user_agent=request.headers.get("user-agent"),
+        )
+    )
+    target = f"/authorize/resume?interaction={iid}" if iid else "/"
+    response = RedirectResponse(target, status_code=303)
+    _set_session_cookie(svc, response, cookie)
+    return response
+
+
+@router.get("/consent")
+def consent_page(request: Request) -> Response:
+    svc, pg = services(request), pages(request)
+    iid = request.query_params.get("interaction")
+    interaction = svc.interactions.get(iid)
+    session = session_of(request, svc)
+    if interaction is None or session is None:
+        return pg.error(
+            request,
+            "Something went wrong",
+            "This sign-in request has expired. Go back to the application and start again.",
+            code="interaction_expired",
+        )
+    client = svc.clients.get(interaction.params.get("client_id"))
+    if client is None:
+        return pg.error(
+            request,
+            "Something went wrong",
+            "The application sent an invalid request.",
+            code="invalid_client",
+        )
+    lang = pg.lang(request, interaction.params.get("ui_locales"))
+    scopes = [
+        s
+        for s in client.get_allowed_scope(interaction.params.get("scope", "")).split()
+        if s in SCOPE_LABELS
+    ]
+    labels = [pg.text(request, SCOPE_LABELS[s], lang) for s in scopes]
+    return pg.render(
+        request,
+        "consent.html",
+        lang=lang,
+        csrf_purpose="consent",
+        interaction=iid,
+        client_name=client.name,
+        scopes=labels,
+    )
+
+
+@router.post("/consent")
+async def consent_submit(request: Request) -> Response:
+    svc, pg = services(request), pages(request)
+    try:
+        form = dict(await read_form(request))
+    except BadForm:
+        return pg.error(
+            request,
+            "Something went wrong",
+            "The request could not be completed.",
+            code="invalid_request",
+        )
+    iid = form.get("interaction")
+    interaction = svc.interactions.get(iid)
+    session = session_of(request, svc)
+    if interaction is None or session is None:
+        return pg.error(
+            request,
+            "Something went wrong",
+            "This sign-in request has expired. Go back to the application and start again.",
+            code="interaction_expired",
+        )
+    if not pg.csrf.check(request, "consent", form.get("csrf_token")):
+        return pg.error(
+            request,
+            "Something went wrong",
+            "The form expired. Please try again.",
+            status=403,
+            code="csrf",
+        )
+    params = list(interaction.params.items())
+    req = HttpRequest("GET", svc.settings.issuer_base + "/authorize", {}, query=params)
+    if form.get("decision") != "approve":
+
+        def deny() -> Decision:
+            with svc.db() as db:
+                return svc.flow.deny(req, db)
+
+        decision = await run_in_threadpool(deny)
+        svc.interactions.finish(interaction.id)
+        return render_decision(request, decision, pg, interaction.params.get("ui_locales"))
+    client = svc.clients.get(interaction.params.get("client_id"))
+    if client is None:
+        return pg.error(
+            request,
+            "Something went wrong",
+            "The application sent an invalid request.",
+            code="invalid_client",
+        )
+    scopes = client.get_allowed_scope(interaction.params.get("scope", "")).split()
+    evidence = {
+        "interaction": interaction.id,
+        "sid": session.sid,
+        "method": "consent_page",
+        "language": pg.lang(request, interaction.params.get("ui_locales")),
+    }
+
+    def record() -> None:
+        svc.consent.grant(session.user_id, client.client_id, scopes, evidence=evidence)
+        svc.interactions.mark_consented(interaction.id)
+
+    await run_in_threadpool(record)
+    resumed = await run_in_threadpool(resume_sync, request, svc, iid)
+    if resumed is None:
+        return pg.error(
+            request,
+            "Something went wrong",
+            "This sign-in request has expired.",
+            code="interaction_expired",
+        )
+    return render_decision(request, resumed, pg, interaction.params.get("ui_locales"))
+
+
+@router.api_route("/logout", methods=["GET", "POST"])
+async def logout(request: Request) -> Response:
+    svc, pg = services(request), pages(request)
+    try:
+        req = await to_http_request(request, svc.settings.issuer_base)
+    except BadForm:
+        return pg.error(
+            request,
+            "Something went wrong",
+            "The request could not be completed.",
+            code="invalid_request",
+        )
+    params = dict(req.query + req.form)
+    lang = pg.lang(request, params.get("ui_locales"))
+
+    def validate() -> object:
+        with svc.db() as db:
+            return svc.logout.validate(svc.server.oauth_request(req, db))
+
+    try:
+        validated = await run_in_threadpool(validate)
+    except OAuth2Error as err:
+        return pg.error(
+            request,
+            "Something went wrong",
+            "The application sent an invalid request.",
+            code=err.error or "invalid_request",
+            lang=lang,
+        )
+    redirect_uri = getattr(validated, "redirect_uri", None)
+    if params.get("post_logout_redirect_uri") and not redirect_uri:
+        # Never redirect to an unregistered URI (RP-Initiated Logout §3): show an error instead.
+        return pg.error(
+            request,
+            "Something went wrong",
+            "The application sent an invalid request.",
+            code="invalid_post_logout_redirect_uri",
+            lang=lang,
+        )
+    confirmed = request.method == "POST" and params.get("confirm") == "yes"
+    if confirmed and not pg.csrf.check(request, "logout", params.get("csrf_token")):
+        return pg.error(
+            request,
+            "Something went wrong",
+            "The form expired. Please try again.",
+            status=403,
+            code="csrf",
+            lang=lang,
+        )
+    if getattr(validated, "needs_confirmation", True) and not confirmed:
+        keep = [
+            (k, v)
+            for k, v in params.items()
+            if k in ("client_id", "post_logout_redirect_uri", "state", "ui_locales", "logout_hint")
+        ]
+        return pg.render(
+            request, "logout_confirm.html", lang=lang, csrf_purpose="logout", params=keep
+        )
+    session = session_of(request, svc)
+    if session is not None:
+        await run_in_threadpool(lambda: svc.logout.end(session.sid, actor=session.user_id))
+        request.app.state.backchannel_kick()
+    if redirect_uri:
+        response: Response = RedirectResponse(redirect_uri, status_code=303)
+    else:
+        t = pg.gettext(lang)
+        response = pg.render(
+            request,
+            "message.html",
+            lang=lang,
+            title=t.gettext("You are signed out"),
+            message=t.gettext(
+                "You have been signed out of SatuPintu and the services that use it."
+            ),
+        )
+    response.delete_cookie(svc.settings.cookie_name, path="/")
+    return response
+
+
+@router.get("/lang")
+def choose_language(request: Request) -> Response:
+    chosen = request.query_params.get("set")
+    target = request.query_params.get("next") or "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        target = "/"  # local paths only: no open redirect
+    response = RedirectResponse(target, status_code=303)
+    if chosen in LOCALES:
+        response.set_cookie(
+            LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax", httponly=True, path="/"
+        )
+    return response
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    svc, pg = services(request), pages(request)
+    session = session_of(request, svc)
+    lang = pg.lang(request)
+    t = pg.gettext(lang)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    return pg.render(
+        request,
+        "message.html",
+        lang=lang,
+        title=t.gettext("You are signed in"),
+        message=t.gettext("Welcome to SatuPintu."),
+        show_logout=True,
+        remote=client_ip(request),
+    )

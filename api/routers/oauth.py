@@ -1,0 +1,221 @@
+"""OAuth 2.0 / OIDC protocol endpoints: authorize, token, userinfo, introspect, revoke,
+register. Protocol errors are answered exactly as the RFCs name them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.adapter import BadForm, to_http_request, to_response
+from api.deps import pages, services
+from api.errors import oauth_error
+from api.pages import Pages
+from api.services import Services
+from idp.authorize import Decision, NeedConsent, NeedLogin, Redirect, ShowError
+from idp.http import HttpRequest, HttpResponse
+from idp.registration import RegistrationError
+from idp.tokens import InvalidToken
+
+router = APIRouter()
+
+
+def session_of(request: Request, svc: Services):
+    return svc.sessions.lookup(request.cookies.get(svc.settings.cookie_name))
+
+
+def render_decision(
+    request: Request, decision: Decision, pg: Pages, lang_hint: str | None
+) -> Response:
+    if isinstance(decision, Redirect):
+        return to_response(decision.response)
+    if isinstance(decision, NeedLogin):
+        return RedirectResponse(f"/login?interaction={decision.interaction}", status_code=303)
+    if isinstance(decision, NeedConsent):
+        return RedirectResponse(f"/consent?interaction={decision.interaction}", status_code=303)
+    assert isinstance(decision, ShowError)
+    lang = pg.lang(request, lang_hint)
+    page = pg.error(
+        request,
+        "Something went wrong",
+        "The application sent an invalid request.",
+        code=decision.error,
+        lang=lang,
+    )
+    return page
+
+
+def _authorize_sync(request: Request, svc: Services, req: HttpRequest) -> Decision:
+    with svc.db() as db:
+        return svc.flow.decide(req, db, session_of(request, svc))
+
+
+@router.api_route("/authorize", methods=["GET", "POST"])
+async def authorize(request: Request) -> Response:
+    svc, pg = services(request), pages(request)
+    try:
+        req = await to_http_request(request, svc.settings.issuer_base)
+    except BadForm:
+        return pg.error(
+            request,
+            "Something went wrong",
+            "The application sent an invalid request.",
+            code="invalid_request",
+        )
+    decision = await run_in_threadpool(_authorize_sync, request, svc, req)
+    return render_decision(request, decision, pg, dict(req.query + req.form).get("ui_locales"))
+
+
+def resume_sync(request: Request, svc: Services, iid: str | None) -> Decision | None:
+    interaction = svc.interactions.get(iid)
+    if interaction is None:
+        return None
+    params = list(interaction.params.items())
+    req = HttpRequest(
+        "GET",
+        svc.settings.issuer_base + "/authorize",
+        {k.lower(): v for k, v in request.headers.items()},
+        query=params,
+    )
+    with svc.db() as db:
+        return svc.flow.decide(req, db, session_of(request, svc), resumed=interaction)
+
+
+@router.get("/authorize/resume")
+async def authorize_resume(request: Request) -> Response:
+    svc, pg = services(request), pages(request)
+    decision = await run_in_threadpool(
+        resume_sync, request, svc, request.query_params.get("interaction")
+    )
+    if decision is None:
+        return pg.error(
+            request,
+            "Something went wrong",
+            "This sign-in request has expired. Go back to the application and start again.",
+            code="interaction_expired",
+        )
+    return render_decision(request, decision, pg, None)
+
+
+def _token_sync(svc: Services, req: HttpRequest) -> HttpResponse:
+    db = svc.db()
+    try:
+        resp = svc.server.create_token_response(svc.server.oauth_request(req, db))
+        if resp.status == 200:
+            db.commit()
+        else:
+            db.rollback()
+        return resp
+    finally:
+        db.close()
+
+
+@router.post("/token")
+async def token(request: Request) -> Response:
+    svc = services(request)
+    try:
+        req = await to_http_request(request, svc.settings.issuer_base)
+    except BadForm as exc:
+        return oauth_error("invalid_request", str(exc))
+    return to_response(await run_in_threadpool(_token_sync, svc, req))
+
+
+def _endpoint_sync(svc: Services, name: str, req: HttpRequest) -> HttpResponse:
+    db = svc.db()
+    try:
+        resp = svc.server.create_endpoint_response(name, svc.server.oauth_request(req, db))
+        if resp.status == 200:
+            db.commit()
+        else:
+            db.rollback()
+        return resp
+    finally:
+        db.close()
+
+
+@router.post("/introspect")
+async def introspect(request: Request) -> Response:
+    svc = services(request)
+    try:
+        req = await to_http_request(request, svc.settings.issuer_base)
+    except BadForm as exc:
+        return oauth_error("invalid_request", str(exc))
+    return to_response(await run_in_threadpool(_endpoint_sync, svc, "introspection", req))
+
+
+@router.post("/revoke")
+async def revoke(request: Request) -> Response:
+    svc = services(request)
+    try:
+        req = await to_http_request(request, svc.settings.issuer_base)
+    except BadForm as exc:
+        return oauth_error("invalid_request", str(exc))
+    return to_response(await run_in_threadpool(_endpoint_sync, svc, "revocation", req))
+
+
+def _bearer_error(error: str, description: str, status: int = 401) -> JSONResponse:
+    header = f'Bearer error="{error}", error_description="{description}"'
+    return oauth_error(error, description, status, {"WWW-Authenticate": header})
+
+
+def _userinfo_sync(svc: Services, token: str) -> JSONResponse:
+    try:
+        claims = svc.tokens.verify_access_token(token)
+    except InvalidToken:
+        return _bearer_error("invalid_token", "The access token is invalid or expired.")
+    if "openid" not in claims.scopes or not claims.user_id:
+        return _bearer_error("insufficient_scope", "The token lacks the openid scope.", 403)
+    client = svc.clients.get(claims.client_id)
+    if client is None:
+        return _bearer_error("invalid_token", "The client no longer exists.")
+    body = svc.claims.userinfo(client, claims.user_id, claims.scopes)
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+@router.api_route("/userinfo", methods=["GET", "POST"])
+async def userinfo(request: Request) -> Response:
+    svc = services(request)
+    auth = request.headers.get("authorization", "")
+    token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+    if request.method == "POST" and token is None:
+        try:
+            req = await to_http_request(request, svc.settings.issuer_base)
+        except BadForm:
+            return _bearer_error(
+                "invalid_request", "Send the token as a Bearer header or form field.", 400
+            )
+        token = dict(req.form).get("access_token")
+    elif request.method == "POST" and b"access_token=" in (await request.body()):
+        # RFC 6750 §2: one method per request.
+        return _bearer_error("invalid_request", "Use only one way to send the token.", 400)
+    if not token:
+        return JSONResponse(
+            {"error": "invalid_token"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+    return await run_in_threadpool(_userinfo_sync, svc, token)
+
+
+@router.post("/register")
+async def register(request: Request) -> Response:
+    svc = services(request)
+    if not svc.settings.registration_enabled:
+        return oauth_error("access_denied", "Dynamic registration is disabled.", 403)
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return oauth_error("invalid_client_metadata", "Send client metadata as JSON.")
+    auth = request.headers.get("authorization", "")
+    token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+    try:
+        req = await to_http_request(request, svc.settings.issuer_base, with_json=True)
+        client, secret = await run_in_threadpool(svc.registration.register, token, req.json)
+    except BadForm as exc:
+        return oauth_error("invalid_client_metadata", str(exc))
+    except RegistrationError as exc:
+        headers = (
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.status == 401 else None
+        )
+        return oauth_error(exc.error, exc.description, exc.status, headers)
+    return JSONResponse(
+        svc.registration.response(client, secret),
+        status_code=201,
+        headers={"Cache-Control": "no-store"},
+    )

@@ -1,0 +1,168 @@
+"""The composition root: every service built once from Settings and wired by constructor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.db import make_engine
+from api.settings import Settings
+from audit import AuditLog
+from consent.records import ConsentRegistry
+from idp.authorize import AuthorizationFlow
+from idp.clients import ClientRegistry
+from idp.clock import Clock, system_clock
+from idp.interactions import Interactions
+from idp.keys import KeyRing
+from idp.oidc.claims import ClaimsSource
+from idp.oidc.logout import LogoutService
+from idp.orgs import Organisations
+from idp.outbound import OutboundClient, OutboundPolicy
+from idp.passwords import Argon2Params, PasswordHasher
+from idp.registration import Registration
+from idp.server import OpenIDProvider, ServerContext
+from idp.sessions import SsoSessions
+from idp.subjects import SubjectMapper
+from idp.tokens import TokenService
+from idp.users import UserDirectory
+from vault import BlindIndex, EnvelopeCipher, KeyProvider
+from vault.keystore import SubjectKeyStore
+from vault.providers.local import LocalKeyring
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    db: sessionmaker[Session]
+    clock: Clock
+    provider: KeyProvider
+    cipher: EnvelopeCipher
+    audit: AuditLog
+    orgs: Organisations
+    users: UserDirectory
+    clients: ClientRegistry
+    keys: KeyRing
+    tokens: TokenService
+    subjects: SubjectMapper
+    server: OpenIDProvider
+    sessions: SsoSessions
+    interactions: Interactions
+    consent: ConsentRegistry
+    flow: AuthorizationFlow
+    logout: LogoutService
+    claims: ClaimsSource
+    registration: Registration
+    csrf_key: bytes
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def make_provider(settings: Settings) -> KeyProvider:
+    if settings.vault_addr:
+        from vault.providers.transit import TransitKeyProvider
+
+        return TransitKeyProvider.from_settings(
+            addr=settings.vault_addr,
+            token=settings.vault_token,
+            role_id=settings.vault_role_id,
+            secret_id=settings.vault_secret_id,
+            mount=settings.vault_mount,
+            key=settings.vault_key,
+        )
+    return LocalKeyring(settings.var_dir / "keyring.json")
+
+
+def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.db_url)
+    db = sessionmaker(engine, expire_on_commit=False)
+    provider = make_provider(settings)
+    cipher = EnvelopeCipher(
+        provider,
+        SubjectKeyStore(engine, clock),
+        cache_size=settings.dek_cache_size,
+        cache_ttl=settings.dek_cache_ttl,
+    )
+    audit = AuditLog(engine, clock)
+    hasher = PasswordHasher(
+        Argon2Params(
+            settings.argon2_time_cost, settings.argon2_memory_cost, settings.argon2_parallelism
+        )
+    )
+    users = UserDirectory(db, cipher, BlindIndex(provider), hasher, audit, clock)
+    clients = ClientRegistry(db, audit, clock)
+    overlap = timedelta(seconds=max(settings.id_token_ttl, settings.access_token_ttl) + 300)
+    keys = KeyRing(db, cipher, audit, clock, overlap)
+    subjects = SubjectMapper(provider)
+    tokens = TokenService(
+        db,
+        keys,
+        subjects,
+        clock,
+        issuer=settings.issuer_base,
+        access_ttl=settings.access_token_ttl,
+        refresh_ttl=settings.refresh_token_ttl,
+    )
+    outbound = OutboundClient(
+        OutboundPolicy(
+            settings.outbound_allow_private, settings.outbound_timeout, settings.outbound_max_bytes
+        )
+    )
+    ctx = ServerContext(
+        db=db,
+        clock=clock,
+        issuer=settings.issuer_base,
+        keys=keys,
+        tokens=tokens,
+        subjects=subjects,
+        clients=clients,
+        audit=audit,
+        outbound=outbound,
+        code_ttl=settings.code_ttl,
+        id_token_ttl=settings.id_token_ttl,
+        refresh_grace_seconds=settings.refresh_grace_seconds,
+    )
+    server = OpenIDProvider(ctx)
+    sessions = SsoSessions(
+        db,
+        audit,
+        clock,
+        timedelta(seconds=settings.session_ttl),
+        timedelta(seconds=settings.session_idle_ttl),
+    )
+    interactions = Interactions(db, clock)
+
+    def trusted(client_id: str) -> bool:
+        client = clients.get(client_id)
+        return bool(client and client.metadata.get("skip_consent"))
+
+    consent = ConsentRegistry(db, audit, clock, trusted_clients=trusted)
+    return Services(
+        settings=settings,
+        engine=engine,
+        db=db,
+        clock=clock,
+        provider=provider,
+        cipher=cipher,
+        audit=audit,
+        orgs=Organisations(db, audit, clock),
+        users=users,
+        clients=clients,
+        keys=keys,
+        tokens=tokens,
+        subjects=subjects,
+        server=server,
+        sessions=sessions,
+        interactions=interactions,
+        consent=consent,
+        flow=AuthorizationFlow(server, sessions, interactions, consent),
+        logout=LogoutService(ctx, sessions),
+        claims=ClaimsSource(users, subjects),
+        registration=Registration(db, clients, audit, clock),
+        csrf_key=provider.mac("csrf-key", b"v1"),
+    )

@@ -1,0 +1,71 @@
+"""All configuration, from the environment (prefix SATUPINTU_), built once in `api`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SATUPINTU_", extra="ignore")
+
+    var_dir: Path = Path("var")
+    database_url: str | None = None  # default: SQLite file under var_dir
+    issuer: str = "http://localhost:8000"
+    redis_url: str | None = None
+
+    # Outbound calls (back-channel logout, jwks_uri): SSRF guard.
+    outbound_allow_private: bool = False
+    outbound_timeout: float = 5.0
+    outbound_max_bytes: int = 512 * 1024
+
+    # Token lifetimes, seconds.
+    access_token_ttl: int = 600
+    id_token_ttl: int = 3600
+    code_ttl: int = 60
+    refresh_token_ttl: int = 30 * 24 * 3600
+    refresh_grace_seconds: int = 0  # reuse of a just-rotated refresh token; off by default
+
+    # SSO session (NIST SP 800-63B AAL2: 12 h absolute, 30 min idle).
+    session_ttl: int = 12 * 3600
+    session_idle_ttl: int = 30 * 60
+    cookie_name: str = "satupintu_session"
+
+    # argon2id (OWASP): m=19 MiB, t=2, p=1.
+    argon2_time_cost: int = 2
+    argon2_memory_cost: int = 19456
+    argon2_parallelism: int = 1
+
+    # Dynamic client registration (RFC 7591) behind an initial access token.
+    registration_enabled: bool = True
+
+    # Vault/OpenBao Transit; without an address the local keyring under var_dir is used.
+    vault_addr: str | None = None
+    vault_token: str | None = None
+    vault_role_id: str | None = None
+    vault_secret_id: str | None = None
+    vault_mount: str = "transit"
+    vault_key: str = "satupintu"
+
+    dek_cache_size: int = 10_000
+    dek_cache_ttl: float = 60.0
+    backchannel_poll_seconds: float = Field(default=1.0, ge=0)
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url[len("postgresql://") :]
+            return url
+        return f"sqlite:///{(self.var_dir / 'satupintu.db').resolve()}"
+
+    @property
+    def issuer_base(self) -> str:
+        return self.issuer.rstrip("/")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.issuer.startswith("https://")

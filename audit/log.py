@@ -1,0 +1,88 @@
+"""AuditLog: appends events to the `audit_events` table; rows are never updated or deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from audit.events import AuditEvent, Outcome
+
+
+class Base(DeclarativeBase):
+    """Metadata of the tables the audit package owns."""
+
+
+class AuditRecord(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    type: Mapped[str] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str | None] = mapped_column(String(128))
+    subject: Mapped[str | None] = mapped_column(String(128), index=True)
+    client_id: Mapped[str | None] = mapped_column(String(128))
+    org_id: Mapped[str | None] = mapped_column(String(64))
+    purpose: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AuditSink(Protocol):
+    """What domain packages depend on: something that records an event."""
+
+    def record(self, event: AuditEvent, *, session: Session | None = None) -> None: ...
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AuditLog:
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = _utcnow) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    def record(self, event: AuditEvent, *, session: Session | None = None) -> None:
+        """Append `event`; inside `session` when it must commit with the change it records."""
+        row = AuditRecord(
+            at=self._clock(),
+            type=event.type,
+            outcome=str(event.outcome),
+            actor=event.actor,
+            subject=event.subject,
+            client_id=event.client_id,
+            org_id=event.org_id,
+            purpose=event.purpose,
+            detail=dict(event.detail),
+        )
+        if session is not None:
+            session.add(row)
+            return
+        with Session(self._engine, expire_on_commit=False) as s, s.begin():
+            s.add(row)
+
+    def recent(
+        self,
+        *,
+        type_prefix: str | None = None,
+        subject: str | None = None,
+        limit: int = 100,
+        bind: Connection | Engine | None = None,
+    ) -> list[AuditRecord]:
+        stmt = select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)
+        if type_prefix:
+            stmt = stmt.where(AuditRecord.type.startswith(type_prefix))
+        if subject:
+            stmt = stmt.where(AuditRecord.subject == subject)
+        with Session(bind or self._engine) as s:
+            return list(s.scalars(stmt))
+
+
+__all__ = ["AuditLog", "AuditRecord", "AuditSink", "Outcome"]

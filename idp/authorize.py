@@ -1,0 +1,202 @@
+"""The authorization endpoint's decisions (OIDC Core §3.1.2): validate the request through
+Authlib, then decide between issuing a code, asking the user to log in, asking for consent, or
+answering with an error — on an error page when the redirect URI cannot be trusted.
+
+`prompt`, `max_age` and the SSO session are handled here rather than by Authlib's prompt helper,
+which knows nothing of `max_age` or of re-authentication after `prompt=login`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2.rfc6749 import OAuth2Error, scope_to_list
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from sqlalchemy.orm import Session
+
+from audit import AuditEvent
+from idp.clients import Client
+from idp.clock import aware, epoch
+from idp.consent_gate import ConsentGate
+from idp.http import HttpRequest, HttpResponse
+from idp.interactions import Interactions
+from idp.models import Interaction
+from idp.principal import Principal
+from idp.server import OpenIDProvider
+from idp.sessions import ActiveSession, SsoSessions
+
+MAX_PARAM_LENGTH = 2048
+
+
+@dataclass(frozen=True)
+class ShowError:
+    """The client or redirect URI is not trustworthy: tell the user, never redirect."""
+
+    error: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Redirect:
+    response: HttpResponse
+
+
+@dataclass(frozen=True)
+class NeedLogin:
+    interaction: str
+    login_hint: str | None
+    client: Client
+
+
+@dataclass(frozen=True)
+class NeedConsent:
+    interaction: str
+    client: Client
+    scopes: list[str]
+
+
+Decision = ShowError | Redirect | NeedLogin | NeedConsent
+
+
+class AuthorizationFlow:
+    def __init__(
+        self,
+        server: OpenIDProvider,
+        sessions: SsoSessions,
+        interactions: Interactions,
+        consent: ConsentGate,
+    ) -> None:
+        self.server = server
+        self.ctx = server.ctx
+        self.sessions = sessions
+        self.interactions = interactions
+        self.consent = consent
+
+    def _with_iss(self, resp: HttpResponse) -> HttpResponse:
+        """RFC 9207: every authorization response, errors included, names the issuer."""
+        loc = resp.location
+        if loc and "iss=" not in loc.split("?", 1)[-1]:
+            resp.headers = [(k, v) for k, v in resp.headers if k.lower() != "location"]
+            resp.headers.append(("Location", add_params_to_uri(loc, {"iss": self.ctx.issuer})))
+        return resp
+
+    def _error(self, err: OAuth2Error) -> Decision:
+        if err.redirect_uri:
+            return Redirect(self._with_iss(self.server.handle_error_response(None, err)))
+        return ShowError(err.error or "invalid_request", err.get_error_description() or "")
+
+    def decide(
+        self,
+        req: HttpRequest,
+        db: Session,
+        session: ActiveSession | None,
+        resumed: Interaction | None = None,
+    ) -> Decision:
+        for _k, v in req.query + req.form:
+            if len(v) > MAX_PARAM_LENGTH:
+                return ShowError("invalid_request", "A request parameter is too long.")
+        oreq = self.server.oauth_request(req, db)
+        principal = _principal(session) if session else None
+        try:
+            grant = self.server.get_consent_grant(oreq, end_user=principal)
+        except OAuth2Error as err:
+            return self._error(err)
+        client: Client = oreq.client
+        params: dict[str, Any] = dict(oreq.payload.data)
+        redirect_uri = grant.redirect_uri
+        state = params.get("state")
+        scopes = scope_to_list(oreq.scope or "") or []
+        if "openid" in scopes and not params.get("redirect_uri"):
+            return ShowError("invalid_request", "OpenID requests must name a redirect_uri.")
+        prompts = set((params.get("prompt") or "").split())
+
+        fresh = (
+            session is not None
+            and resumed is not None
+            and session.auth_time >= aware(resumed.created_at).replace(microsecond=0)
+        )
+        if (
+            session is not None
+            and not fresh
+            and _must_reauthenticate(session, params, prompts, self.ctx.clock())
+        ):
+            session = None
+        if session is None:
+            if "none" in prompts:
+                return self._error(LoginRequiredError(redirect_uri=redirect_uri, state=state))
+            iid = resumed.id if resumed else self.interactions.park(dict(req.query + req.form))
+            return NeedLogin(iid, params.get("login_hint"), client)
+
+        principal = _principal(session)
+        oreq.user = principal
+        wants_consent = "consent" in prompts and not (resumed and resumed.consented)
+        missing = self.consent.missing(session.user_id, client.client_id, scopes)
+        if wants_consent or missing:
+            if "none" in prompts:
+                return self._error(ConsentRequiredError(redirect_uri=redirect_uri, state=state))
+            iid = resumed.id if resumed else self.interactions.park(dict(req.query + req.form))
+            return NeedConsent(iid, client, scopes)
+
+        self.sessions.add_client(session.sid, client.client_id)
+        # Issue the code in a short write transaction of its own; `db` only ever read.
+        with self.ctx.db.begin() as wdb:
+            oreq.db = wdb
+            resp = self.server.create_authorization_response(
+                oreq, grant_user=principal, grant=grant
+            )
+        if resumed is not None:
+            self.interactions.finish(resumed.id)
+        self.ctx.audit.record(
+            AuditEvent(
+                "authorize.code",
+                actor=session.user_id,
+                subject=session.user_id,
+                client_id=client.client_id,
+                org_id=client.org_id,
+                detail={"scope": " ".join(scopes)},
+            ),
+        )
+        return Redirect(self._with_iss(resp))
+
+    def deny(self, req: HttpRequest, db: Session) -> Decision:
+        """The user refused consent: access_denied back to the client."""
+        from authlib.oauth2.rfc6749 import AccessDeniedError
+
+        oreq = self.server.oauth_request(req, db)
+        try:
+            grant = self.server.get_consent_grant(oreq, end_user=None)
+        except OAuth2Error as err:
+            return self._error(err)
+        denied = AccessDeniedError(
+            redirect_uri=grant.redirect_uri, state=oreq.payload.data.get("state")
+        )
+        return self._error(denied)
+
+
+def _principal(session: ActiveSession) -> Principal:
+    return Principal(
+        user_id=session.user_id,
+        auth_time=epoch(session.auth_time),
+        acr=session.acr,
+        amr=session.amr,
+        sid=session.sid,
+    )
+
+
+def _must_reauthenticate(
+    session: ActiveSession, params: dict[str, Any], prompts: set[str], now: datetime
+) -> bool:
+    if "login" in prompts:
+        return True
+    max_age = params.get("max_age")
+    if max_age is not None:
+        try:
+            limit = int(max_age)
+        except (TypeError, ValueError):
+            return True
+        if limit < 0 or (now - session.auth_time).total_seconds() > limit:
+            return True
+    return False

@@ -1,0 +1,116 @@
+"""Plain request/response values that cross from the web layer into the OAuth server.
+
+Only `api` knows FastAPI; it turns a Starlette request into an `HttpRequest` and an
+`HttpResponse` back into a Starlette response, so idp stays testable without HTTP.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from authlib.oauth2.rfc6749 import JsonPayload, JsonRequest, OAuth2Payload, OAuth2Request
+from sqlalchemy.orm import Session
+
+
+class Headers(dict[str, str]):
+    """Header names compare case-insensitively, as HTTP says."""
+
+    def __init__(self, items: Mapping[str, str] | None = None) -> None:
+        super().__init__({k.lower(): v for k, v in (items or {}).items()})
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key.lower(), default)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and super().__contains__(key.lower())
+
+
+@dataclass
+class HttpRequest:
+    method: str
+    url: str  # as the issuer sees it: issuer base + path + query
+    headers: Mapping[str, str]
+    query: list[tuple[str, str]] = field(default_factory=list)
+    form: list[tuple[str, str]] = field(default_factory=list)
+    json: Any = None
+    remote_addr: str | None = None
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    body: Any
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def location(self) -> str | None:
+        return self.header("Location")
+
+    def header(self, name: str) -> str | None:
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+
+class _Payload(OAuth2Payload):
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._pairs = pairs
+
+    @cached_property
+    def data(self) -> dict[str, str]:
+        # First value wins; grants reject repeated parameters through `datalist`.
+        out: dict[str, str] = {}
+        for k, v in self._pairs:
+            out.setdefault(k, v)
+        return out
+
+    @cached_property
+    def datalist(self) -> defaultdict[str, list[str]]:
+        values: defaultdict[str, list[str]] = defaultdict(list)
+        for k, v in self._pairs:
+            values[k].append(v)
+        return values
+
+
+class OAuthRequest(OAuth2Request):
+    """Authlib's request with the database session of this HTTP request attached."""
+
+    def __init__(self, req: HttpRequest, db: Session) -> None:
+        super().__init__(method=req.method, uri=req.url, headers=Headers(req.headers))
+        self.http = req
+        self.db = db
+        self.payload = _Payload(req.query + req.form)
+        self._args = dict(req.query)
+        self._form = dict(req.form)
+
+    @property
+    def args(self) -> dict[str, str]:
+        return self._args
+
+    @property
+    def form(self) -> dict[str, str]:
+        return self._form
+
+
+class _JsonPayload(JsonPayload):
+    def __init__(self, data: Any) -> None:
+        self._data = data
+
+    @property
+    def data(self) -> Any:
+        return self._data
+
+
+class OAuthJsonRequest(JsonRequest):
+    def __init__(self, req: HttpRequest, db: Session) -> None:
+        super().__init__(req.method, req.url, Headers(req.headers))
+        self.db = db
+        self.payload = _JsonPayload(req.json)

@@ -1,0 +1,221 @@
+"""Tables the idp package owns. Personal data lives only in *_ct columns (sealed through vault);
+exact-match lookups use *_bidx keyed blind indexes. Secrets are stored only as hashes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+TS = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    """Metadata of the tables the idp package owns."""
+
+
+class Organisation(Base):
+    __tablename__ = "idp_organisations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class User(Base):
+    __tablename__ = "idp_users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the public `sub`
+    username_bidx: Mapped[str] = mapped_column(String(64), unique=True)
+    username_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    email_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
+    email_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    nik_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
+    nik_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    name_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    org_id: Mapped[str | None] = mapped_column(ForeignKey("idp_organisations.id"))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    updated_at: Mapped[datetime] = mapped_column(TS)
+
+
+class ClientRecord(Base):
+    __tablename__ = "idp_clients"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_secret_hash: Mapped[str | None] = mapped_column(String(128))
+    org_id: Mapped[str | None] = mapped_column(ForeignKey("idp_organisations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    # RFC 7591 / OIDC Registration metadata: redirect_uris, grant_types, scope, ...
+    client_metadata: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    registration_access_token_hash: Mapped[str | None] = mapped_column(String(128))
+
+
+class Grant(Base):
+    """One authorization given by a user to a client; every code and token descends from it,
+    so a replayed code or a reused refresh token revokes the whole family at once."""
+
+    __tablename__ = "idp_grants"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    sid: Mapped[str | None] = mapped_column(String(36), index=True)
+    scope: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    revoked_at: Mapped[datetime | None] = mapped_column(TS)
+    revoked_reason: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuthorizationCode(Base):
+    __tablename__ = "idp_authorization_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grant_id: Mapped[str] = mapped_column(ForeignKey("idp_grants.id"))
+    client_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(36))
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(Text)
+    nonce: Mapped[str | None] = mapped_column(Text)
+    code_challenge: Mapped[str | None] = mapped_column(String(128))
+    code_challenge_method: Mapped[str | None] = mapped_column(String(16))
+    auth_time: Mapped[int] = mapped_column(Integer)
+    acr: Mapped[str | None] = mapped_column(String(64))
+    amr: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sid: Mapped[str | None] = mapped_column(String(36))
+    claims_locales: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(TS)
+    used_at: Mapped[datetime | None] = mapped_column(TS)
+
+
+class RefreshToken(Base):
+    __tablename__ = "idp_refresh_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grant_id: Mapped[str] = mapped_column(ForeignKey("idp_grants.id"), index=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(36))
+    scope: Mapped[str] = mapped_column(Text)
+    auth_time: Mapped[int] = mapped_column(Integer)
+    acr: Mapped[str | None] = mapped_column(String(64))
+    amr: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sid: Mapped[str | None] = mapped_column(String(36))
+    issued_at: Mapped[datetime] = mapped_column(TS)
+    expires_at: Mapped[datetime] = mapped_column(TS)
+    rotated_at: Mapped[datetime | None] = mapped_column(TS)
+    revoked_at: Mapped[datetime | None] = mapped_column(TS)
+
+
+class RevokedAccessToken(Base):
+    """Denylist of revoked JWT access tokens by `jti`, kept until the token would expire."""
+
+    __tablename__ = "idp_revoked_access_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(TS, index=True)
+
+
+class SsoSession(Base):
+    __tablename__ = "idp_sso_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the public `sid`
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the cookie
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    auth_time: Mapped[datetime] = mapped_column(TS)
+    acr: Mapped[str | None] = mapped_column(String(64))
+    amr: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    last_seen_at: Mapped[datetime] = mapped_column(TS)
+    expires_at: Mapped[datetime] = mapped_column(TS)
+    revoked_at: Mapped[datetime | None] = mapped_column(TS)
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class SessionClient(Base):
+    """Which clients a session has logged in to: the audience of back-channel logout."""
+
+    __tablename__ = "idp_session_clients"
+    __table_args__ = (UniqueConstraint("sid", "client_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sid: Mapped[str] = mapped_column(ForeignKey("idp_sso_sessions.id"), index=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    first_at: Mapped[datetime] = mapped_column(TS)
+
+
+class Interaction(Base):
+    """A pending authorization request, parked while the user logs in or consents."""
+
+    __tablename__ = "idp_interactions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    params: Mapped[dict[str, str]] = mapped_column(JSON)
+    consented: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    expires_at: Mapped[datetime] = mapped_column(TS)
+
+
+class SigningKey(Base):
+    __tablename__ = "idp_signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    alg: Mapped[str] = mapped_column(String(16))
+    private_jwk_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    retired_at: Mapped[datetime | None] = mapped_column(TS)  # no longer signs
+    expires_at: Mapped[datetime | None] = mapped_column(TS)  # leaves JWKS
+
+
+class LogoutDelivery(Base):
+    """Outbox of back-channel logout tokens, retried with backoff until delivered."""
+
+    __tablename__ = "idp_logout_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    uri: Mapped[str] = mapped_column(Text)
+    logout_token: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(TS, index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(TS)
+    gave_up_at: Mapped[datetime | None] = mapped_column(TS)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class InitialAccessToken(Base):
+    """RFC 7591 initial access tokens that allow dynamic client registration."""
+
+    __tablename__ = "idp_initial_access_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    org_id: Mapped[str | None] = mapped_column(ForeignKey("idp_organisations.id"))
+    created_at: Mapped[datetime] = mapped_column(TS)
+    expires_at: Mapped[datetime] = mapped_column(TS)
+    uses_left: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class UsedAssertion(Base):
+    """`jti` values of private_key_jwt client assertions already seen (replay protection)."""
+
+    __tablename__ = "idp_used_assertions"
+
+    jti_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(TS, index=True)

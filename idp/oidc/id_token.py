@@ -1,0 +1,74 @@
+"""ID Tokens (OIDC Core §2, §3.1.3.6), signed with the client's registered algorithm."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from authlib.oidc.core import OpenIDCode, OpenIDToken
+from authlib.oidc.core.util import create_half_hash
+from sqlalchemy import select
+
+from idp.clock import epoch
+from idp.http import OAuthRequest
+from idp.models import AuthorizationCode
+from idp.principal import Principal
+
+if TYPE_CHECKING:
+    from idp.server import ServerContext
+
+
+def id_token_claims(ctx: ServerContext, request: OAuthRequest, token: dict[str, Any]) -> dict:
+    client = request.client
+    principal: Principal = request.user
+    alg = client.id_token_signed_response_alg
+    now = epoch(ctx.clock())
+    claims: dict[str, Any] = {
+        "iss": ctx.issuer,
+        "sub": ctx.subjects.for_client(client, principal.user_id),
+        "aud": client.client_id,
+        "exp": now + ctx.id_token_ttl,
+        "iat": now,
+        "auth_time": principal.auth_time,
+    }
+    code = request.authorization_code
+    if code is not None and code.get_nonce():
+        claims["nonce"] = code.get_nonce()
+    if principal.acr:
+        claims["acr"] = principal.acr
+    if principal.amr:
+        claims["amr"] = principal.amr
+    if principal.sid:
+        claims["sid"] = principal.sid
+    if token.get("access_token"):
+        at_hash = create_half_hash(token["access_token"], alg)
+        if at_hash is not None:
+            claims["at_hash"] = at_hash.decode()
+    return claims
+
+
+class IdTokenOnRefresh(OpenIDToken):
+    """Refresh responses carry a fresh id_token too (OIDC Core §12.2)."""
+
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
+
+    def encode_id_token(self, token: dict[str, Any], request: OAuthRequest) -> str:
+        claims = id_token_claims(self.ctx, request, token)
+        return self.ctx.keys.sign(claims, request.client.id_token_signed_response_alg)
+
+
+class IdTokenOnCode(OpenIDCode):
+    def __init__(self, ctx: ServerContext) -> None:
+        super().__init__(require_nonce=False)
+        self.ctx = ctx
+
+    def exists_nonce(self, nonce: str, request: OAuthRequest) -> bool:
+        stmt = select(AuthorizationCode.code_hash).where(
+            AuthorizationCode.client_id == request.payload.client_id,
+            AuthorizationCode.nonce == nonce,
+        )
+        return request.db.scalar(stmt.limit(1)) is not None
+
+    def encode_id_token(self, token: dict[str, Any], request: OAuthRequest) -> str:
+        claims = id_token_claims(self.ctx, request, token)
+        return self.ctx.keys.sign(claims, request.client.id_token_signed_response_alg)

@@ -1,0 +1,184 @@
+"""Logout that reaches every app: RP-initiated logout (OIDC RP-Initiated Logout 1.0) and
+back-channel logout (OIDC Back-Channel Logout 1.0).
+
+Ending a session queues one signed logout token per client that took part in it and registered
+a `backchannel_logout_uri`. Delivery happens off the user's request, from an outbox that every
+worker drains, retried with backoff while a client is down.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
+from sqlalchemy import select
+
+from audit import AuditEvent, Outcome
+from idp.clock import epoch
+from idp.http import OAuthRequest
+from idp.models import LogoutDelivery
+from idp.outbound import OutboundRefused
+from idp.sessions import ActiveSession, SsoSessions
+
+if TYPE_CHECKING:
+    from idp.server import ServerContext
+
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+LOGOUT_TOKEN_TTL = 120
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = 2.0  # seconds; attempt n waits BACKOFF_BASE ** n, capped below
+
+
+class EndSession(EndSessionEndpoint):
+    def __init__(self, ctx: ServerContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+
+    def get_server_jwks(self) -> dict[str, Any]:
+        return self.ctx.keys.jwks()
+
+    def end_session(self, end_session_request: EndSessionRequest) -> None:
+        """Not used: LogoutService ends the session once the request is confirmed."""
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    delivered: int
+    retried: int
+    gave_up: int
+
+
+class LogoutService:
+    def __init__(self, ctx: ServerContext, sessions: SsoSessions) -> None:
+        self.ctx = ctx
+        self.sessions = sessions
+        self.endpoint = EndSession(ctx)
+        self.endpoint.server = _ClientLookup(ctx)
+
+    def validate(self, request: OAuthRequest) -> EndSessionRequest:
+        """Raises Authlib's InvalidRequestError for a bad id_token_hint or client mismatch."""
+        return self.endpoint.validate_request(request)
+
+    def end(self, sid: str, *, actor: str, reason: str = "logout") -> ActiveSession | None:
+        """End the session and queue back-channel logout for every client in it."""
+        ended = self.sessions.revoke(sid, actor=actor, reason=reason)
+        if ended is None:
+            return None
+        now = self.ctx.clock()
+        with self.ctx.db.begin() as s:
+            for client_id in self.sessions.clients(sid):
+                client = self.ctx.clients.get(client_id)
+                if client is None or not client.backchannel_logout_uri:
+                    continue
+                s.add(
+                    LogoutDelivery(
+                        client_id=client_id,
+                        uri=client.backchannel_logout_uri,
+                        logout_token=self.logout_token(client, ended),
+                        attempts=0,
+                        next_attempt_at=now,
+                    )
+                )
+        return ended
+
+    def logout_token(self, client: Any, session: ActiveSession) -> str:
+        now = epoch(self.ctx.clock())
+        claims = {
+            "iss": self.ctx.issuer,
+            "aud": client.client_id,
+            "iat": now,
+            "exp": now + LOGOUT_TOKEN_TTL,
+            "jti": uuid.uuid4().hex,
+            "sub": self.ctx.subjects.for_client(client, session.user_id),
+            "sid": session.sid,
+            "events": {BACKCHANNEL_EVENT: {}},
+        }
+        return self.ctx.keys.sign(claims, client.id_token_signed_response_alg, typ="logout+jwt")
+
+    def deliver_due(self, limit: int = 20) -> DeliveryReport:
+        """POST due logout tokens. Safe to run on every worker at once: each row is claimed by
+        pushing its next attempt into the future before the (slow) HTTP call."""
+        now = self.ctx.clock()
+        with self.ctx.db.begin() as s:
+            stmt = (
+                select(LogoutDelivery)
+                .where(
+                    LogoutDelivery.delivered_at.is_(None),
+                    LogoutDelivery.gave_up_at.is_(None),
+                    LogoutDelivery.next_attempt_at <= now,
+                )
+                .order_by(LogoutDelivery.next_attempt_at)
+                .limit(limit)
+            )
+            if s.bind is not None and s.bind.dialect.name == "postgresql":
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows = list(s.scalars(stmt))
+            for row in rows:
+                row.attempts += 1
+                row.next_attempt_at = now + timedelta(seconds=60)
+            claimed = [(r.id, r.client_id, r.uri, r.logout_token, r.attempts) for r in rows]
+        delivered = retried = gave_up = 0
+        for rid, client_id, uri, token, attempts in claimed:
+            error = self._post(uri, token)
+            with self.ctx.db.begin() as s:
+                found = s.get(LogoutDelivery, rid)
+                if found is None:
+                    continue
+                row = found
+                if error is None:
+                    row.delivered_at = self.ctx.clock()
+                    delivered += 1
+                elif attempts >= MAX_ATTEMPTS:
+                    row.gave_up_at = self.ctx.clock()
+                    row.last_error = error[:200]
+                    gave_up += 1
+                else:
+                    wait = min(BACKOFF_BASE**attempts, 3600.0)
+                    row.next_attempt_at = self.ctx.clock() + timedelta(seconds=wait)
+                    row.last_error = error[:200]
+                    retried += 1
+                self.ctx.audit.record(
+                    AuditEvent(
+                        "logout.backchannel",
+                        Outcome.SUCCESS if error is None else Outcome.FAILURE,
+                        actor="system",
+                        client_id=client_id,
+                        detail={"attempt": attempts, **({"error": error[:100]} if error else {})},
+                    ),
+                    session=s,
+                )
+        return DeliveryReport(delivered, retried, gave_up)
+
+    def _post(self, uri: str, token: str) -> str | None:
+        try:
+            resp = self.ctx.outbound.request(
+                "POST",
+                uri,
+                data={"logout_token": token},
+                headers={"Cache-Control": "no-store"},
+            )
+        except OutboundRefused as exc:
+            return str(exc) or "refused"
+        if resp.status_code == 200:
+            return None
+        return f"HTTP {resp.status_code}"
+
+    def pending(self) -> list[LogoutDelivery]:
+        with self.ctx.db() as s:
+            stmt = select(LogoutDelivery).where(
+                LogoutDelivery.delivered_at.is_(None), LogoutDelivery.gave_up_at.is_(None)
+            )
+            return list(s.scalars(stmt))
+
+
+class _ClientLookup:
+    """The one thing Authlib's EndSessionEndpoint asks of its server."""
+
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
+
+    def query_client(self, client_id: str) -> Any:
+        return self.ctx.clients.get(client_id)

@@ -1,0 +1,45 @@
+"""Password hashing with argon2id (OWASP parameters by default: m=19 MiB, t=2, p=1).
+
+A login with an unknown username still verifies against a dummy hash, so a wrong username and a
+wrong password cost the same time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher as _Argon2
+from argon2 import Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+
+@dataclass(frozen=True)
+class Argon2Params:
+    time_cost: int = 2
+    memory_cost: int = 19456  # KiB
+    parallelism: int = 1
+
+
+class PasswordHasher:
+    def __init__(self, params: Argon2Params | None = None) -> None:
+        p = params or Argon2Params()
+        self._ph = _Argon2(
+            time_cost=p.time_cost,
+            memory_cost=p.memory_cost,
+            parallelism=p.parallelism,
+            type=Type.ID,
+        )
+        self._dummy = self._ph.hash("satupintu-dummy-password-for-equal-timing")
+
+    def hash(self, password: str) -> str:
+        return self._ph.hash(password)
+
+    def verify(self, stored: str | None, password: str) -> bool:
+        """True when `password` matches; the same work is done when `stored` is None."""
+        try:
+            return self._ph.verify(stored or self._dummy, password) and stored is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, stored: str) -> bool:
+        return self._ph.check_needs_rehash(stored)

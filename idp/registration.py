@@ -1,0 +1,109 @@
+"""Dynamic Client Registration (RFC 7591), allowed only with an operator-issued initial access
+token (single-use by default, short-lived, stored hashed)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from audit import AuditEvent, AuditSink, Outcome
+from idp.clients import Client, ClientRegistry
+from idp.clock import Clock, aware, epoch
+from idp.errors import InvalidInput
+from idp.models import InitialAccessToken
+from idp.secrets import new_secret, secret_hash
+
+REGISTRABLE = (
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "grant_types",
+    "token_endpoint_auth_method",
+    "scope",
+    "id_token_signed_response_alg",
+    "subject_type",
+    "backchannel_logout_uri",
+    "sector_identifier_uri",
+    "jwks",
+    "jwks_uri",
+    "client_uri",
+    "logo_uri",
+    "contacts",
+)
+
+
+class RegistrationError(Exception):
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.error, self.description, self.status = error, description, status
+
+
+class Registration:
+    def __init__(
+        self, db: sessionmaker[Session], clients: ClientRegistry, audit: AuditSink, clock: Clock
+    ) -> None:
+        self._db, self._clients, self._audit, self._clock = db, clients, audit, clock
+
+    def issue_initial_token(
+        self, *, org_id: str | None, uses: int = 1, ttl: timedelta = timedelta(days=1)
+    ) -> str:
+        token = new_secret()
+        now = self._clock()
+        with self._db.begin() as s:
+            s.add(
+                InitialAccessToken(
+                    token_hash=secret_hash(token),
+                    org_id=org_id,
+                    created_at=now,
+                    expires_at=now + ttl,
+                    uses_left=uses,
+                )
+            )
+            self._audit.record(
+                AuditEvent("client.initial_token", actor="operator", org_id=org_id), session=s
+            )
+        return token
+
+    def register(self, token: str | None, body: Any) -> tuple[Client, str | None]:
+        if not isinstance(body, dict):
+            raise RegistrationError("invalid_client_metadata", "body must be a JSON object")
+        now = self._clock()
+        with self._db.begin() as s:
+            row = s.get(InitialAccessToken, secret_hash(token)) if token else None
+            if row is None or row.uses_left < 1 or aware(row.expires_at) <= now:
+                self._audit.record(AuditEvent("client.register", Outcome.DENIED), session=s)
+                raise RegistrationError(
+                    "invalid_token", "a valid initial access token is required", 401
+                )
+            row.uses_left -= 1
+            org_id = row.org_id
+        meta = {k: body[k] for k in REGISTRABLE if k in body}
+        name = body.get("client_name") or "Unnamed client"
+        if not isinstance(name, str):
+            raise RegistrationError("invalid_client_metadata", "client_name must be a string")
+        try:
+            return self._clients.create(
+                name=name,
+                metadata=meta,
+                org_id=org_id,
+                public=meta.get("token_endpoint_auth_method") == "none",
+                actor="registration",
+            )
+        except InvalidInput as exc:
+            code = (
+                "invalid_redirect_uri" if "redirect_uri" in str(exc) else "invalid_client_metadata"
+            )
+            raise RegistrationError(code, str(exc)) from exc
+
+    def response(self, client: Client, secret: str | None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "client_id": client.client_id,
+            "client_name": client.name,
+            "client_id_issued_at": epoch(self._clock()),
+            **client.metadata,
+        }
+        if secret:
+            out["client_secret"] = secret
+            out["client_secret_expires_at"] = 0
+        return out

@@ -1,0 +1,187 @@
+"""Server-side SSO sessions. The browser holds only a random secret in an HttpOnly cookie; the
+database holds its SHA-256. `sid` is the public id RPs see in id_tokens and logout tokens.
+
+Lifetimes follow NIST SP 800-63B AAL2: an absolute limit and an idle limit, both configurable.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from audit import AuditEvent, AuditSink
+from idp.clock import Clock, aware
+from idp.models import SessionClient, SsoSession
+from idp.secrets import new_secret, secret_hash
+
+# Refresh last_seen_at at most this often, so a busy session is not a write per request.
+_TOUCH_EVERY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    sid: str
+    user_id: str
+    auth_time: datetime
+    acr: str | None
+    amr: list[str]
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    user_agent: str | None
+
+
+def _active(row: SsoSession) -> ActiveSession:
+    return ActiveSession(
+        sid=row.id,
+        user_id=row.user_id,
+        auth_time=aware(row.auth_time),
+        acr=row.acr,
+        amr=list(row.amr or []),
+        created_at=aware(row.created_at),
+        last_seen_at=aware(row.last_seen_at),
+        expires_at=aware(row.expires_at),
+        user_agent=row.user_agent,
+    )
+
+
+class SsoSessions:
+    def __init__(
+        self,
+        db: sessionmaker[Session],
+        audit: AuditSink,
+        clock: Clock,
+        absolute_ttl: timedelta,
+        idle_ttl: timedelta,
+    ) -> None:
+        self._db, self._audit, self._clock = db, audit, clock
+        self._absolute, self._idle = absolute_ttl, idle_ttl
+
+    def _valid(self, row: SsoSession | None, now: datetime) -> bool:
+        return (
+            row is not None
+            and row.revoked_at is None
+            and aware(row.expires_at) > now
+            and aware(row.last_seen_at) + self._idle > now
+        )
+
+    def establish(
+        self,
+        user_id: str,
+        *,
+        acr: str | None,
+        amr: list[str],
+        current_cookie: str | None = None,
+        user_agent: str | None = None,
+    ) -> tuple[ActiveSession, str]:
+        """After a successful login: a fresh cookie secret (no fixation). Re-authenticating the
+        same user keeps `sid`, so apps already in the session stay reachable by logout."""
+        now = self._clock()
+        cookie = new_secret()
+        with self._db.begin() as s:
+            row = None
+            if current_cookie:
+                row = s.scalar(
+                    select(SsoSession).where(SsoSession.secret_hash == secret_hash(current_cookie))
+                )
+                if not self._valid(row, now) or (row and row.user_id != user_id):
+                    row = None
+            if row is None:
+                row = SsoSession(
+                    id=str(uuid.uuid4()),
+                    user_id=user_id,
+                    created_at=now,
+                    expires_at=now + self._absolute,
+                    amr=[],
+                )
+                s.add(row)
+            row.secret_hash = secret_hash(cookie)
+            row.auth_time = now
+            row.acr = acr
+            row.amr = sorted(set(amr))
+            row.last_seen_at = now
+            row.user_agent = (user_agent or "")[:200] or None
+            s.flush()
+            self._audit.record(
+                AuditEvent(
+                    "session.establish",
+                    actor=user_id,
+                    subject=user_id,
+                    detail={"sid": row.id, "amr": row.amr},
+                ),
+                session=s,
+            )
+            return _active(row), cookie
+
+    def lookup(self, cookie: str | None) -> ActiveSession | None:
+        if not cookie or len(cookie) > 128:
+            return None
+        now = self._clock()
+        digest = secret_hash(cookie)
+        with self._db() as s:
+            row = s.scalar(select(SsoSession).where(SsoSession.secret_hash == digest))
+            if row is None or not self._valid(row, now):
+                return None
+            active = _active(row)
+        if now - active.last_seen_at > _TOUCH_EVERY:
+            with self._db.begin() as s:
+                s.execute(
+                    update(SsoSession).where(SsoSession.id == active.sid).values(last_seen_at=now)
+                )
+        return active
+
+    def get(self, sid: str) -> ActiveSession | None:
+        with self._db() as s:
+            row = s.get(SsoSession, sid)
+            return _active(row) if self._valid(row, self._clock()) and row else None
+
+    def add_client(self, sid: str, client_id: str) -> None:
+        try:
+            with self._db.begin() as s:
+                exists = s.scalar(
+                    select(SessionClient.id).where(
+                        SessionClient.sid == sid, SessionClient.client_id == client_id
+                    )
+                )
+                if exists is None:
+                    s.add(SessionClient(sid=sid, client_id=client_id, first_at=self._clock()))
+        except IntegrityError:
+            pass  # a concurrent request recorded the same pair
+
+    def clients(self, sid: str) -> list[str]:
+        with self._db() as s:
+            return list(s.scalars(select(SessionClient.client_id).where(SessionClient.sid == sid)))
+
+    def revoke(self, sid: str, *, actor: str, reason: str = "logout") -> ActiveSession | None:
+        """End a session; returns it (for back-channel logout) or None if it was not active."""
+        now = self._clock()
+        with self._db.begin() as s:
+            row = s.get(SsoSession, sid)
+            if row is None or row.revoked_at is not None:
+                return None
+            row.revoked_at = now
+            self._audit.record(
+                AuditEvent(
+                    "session.revoke",
+                    actor=actor,
+                    subject=row.user_id,
+                    detail={"sid": sid, "reason": reason},
+                ),
+                session=s,
+            )
+            return _active(row)
+
+    def for_user(self, user_id: str) -> list[ActiveSession]:
+        now = self._clock()
+        with self._db() as s:
+            rows = s.scalars(
+                select(SsoSession)
+                .where(SsoSession.user_id == user_id, SsoSession.revoked_at.is_(None))
+                .order_by(SsoSession.created_at)
+            )
+            return [_active(r) for r in rows if self._valid(r, now)]

@@ -1,0 +1,226 @@
+"""The user directory: citizens and staff accounts, with every identifier sealed through vault.
+
+Only ciphertext and keyed blind indexes reach the database; lookups by username, email or NIK
+go through the blind index and are confirmed by decrypting the candidate rows.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from audit import AuditEvent, AuditSink, Outcome
+from idp.clock import Clock
+from idp.errors import Conflict, InvalidInput, NotFound
+from idp.models import User
+from idp.passwords import PasswordHasher
+from vault import BlindIndex, EnvelopeCipher, FieldContext
+from vault.blind_index import normalise
+
+TABLE = "idp_users"
+_USERNAME = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
+_NIK = re.compile(r"^\d{16}$")
+_PHONE = re.compile(r"^\+?\d{8,15}$")
+SEALED = ("username", "email", "nik", "phone", "name")
+
+
+@dataclass(frozen=True)
+class UserProfile:
+    sub: str
+    username: str
+    email: str | None
+    email_verified: bool
+    name: str | None
+    nik: str | None
+    phone: str | None
+    org_id: str | None
+    disabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+def login_kind(login: str) -> str:
+    login = login.strip()
+    if _NIK.match(login):
+        return "nik"
+    if "@" in login:
+        return "email"
+    return "username"
+
+
+class UserDirectory:
+    def __init__(
+        self,
+        db: sessionmaker[Session],
+        cipher: EnvelopeCipher,
+        index: BlindIndex,
+        hasher: PasswordHasher,
+        audit: AuditSink,
+        clock: Clock,
+    ) -> None:
+        self._db, self._cipher, self._index = db, cipher, index
+        self._hasher, self._audit, self._clock = hasher, audit, clock
+
+    # -- sealing ------------------------------------------------------------------------------
+    def _ctx(self, user_id: str, column: str) -> FieldContext:
+        return FieldContext(subject=user_id, table=TABLE, column=column, row=user_id)
+
+    def _seal(self, user_id: str, column: str, value: str | None) -> bytes | None:
+        return None if value is None else self._cipher.seal(value, self._ctx(user_id, column))
+
+    def _open(self, user: User, column: str) -> str | None:
+        sealed = getattr(user, f"{column}_ct")
+        return None if sealed is None else self._cipher.open(sealed, self._ctx(user.id, column))
+
+    def profile(self, user: User) -> UserProfile:
+        opened = {c: self._open(user, c) for c in SEALED}
+        return UserProfile(
+            sub=user.id,
+            username=opened["username"] or "",
+            email=opened["email"],
+            email_verified=user.email_verified,
+            name=opened["name"],
+            nik=opened["nik"],
+            phone=opened["phone"],
+            org_id=user.org_id,
+            disabled=user.disabled,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
+
+    # -- commands -----------------------------------------------------------------------------
+    def create(
+        self,
+        *,
+        username: str,
+        password: str | None,
+        email: str | None = None,
+        name: str | None = None,
+        nik: str | None = None,
+        phone: str | None = None,
+        org_id: str | None = None,
+        email_verified: bool = False,
+        actor: str = "operator",
+    ) -> UserProfile:
+        _validate(username, password, email, nik, phone, name)
+        uid = str(uuid.uuid4())
+        now = self._clock()
+        bidx = self._index.compute
+        user = User(
+            id=uid,
+            username_bidx=bidx("username", username),
+            username_ct=self._seal(uid, "username", username.strip()),
+            email_bidx=bidx("email", email) if email else None,
+            email_ct=self._seal(uid, "email", email.strip() if email else None),
+            email_verified=email_verified,
+            nik_bidx=bidx("nik", nik) if nik else None,
+            nik_ct=self._seal(uid, "nik", normalise("nik", nik) if nik else None),
+            phone_bidx=bidx("phone", phone) if phone else None,
+            phone_ct=self._seal(uid, "phone", phone.strip() if phone else None),
+            name_ct=self._seal(uid, "name", name.strip() if name else None),
+            password_hash=self._hasher.hash(password) if password else None,
+            org_id=org_id,
+            created_at=now,
+            updated_at=now,
+        )
+        with self._db.begin() as s:
+            for kind, value in (("email", email), ("nik", nik)):
+                if value and self._find(s, kind, value) is not None:
+                    raise Conflict(f"a user with this {kind} exists")
+            s.add(user)
+            try:
+                s.flush()
+            except IntegrityError as exc:
+                raise Conflict("a user with this username exists") from exc
+            self._audit.record(AuditEvent("user.create", actor=actor, subject=uid), session=s)
+        return self.profile(user)
+
+    def _find(self, s: Session, kind: str, login: str) -> User | None:
+        column = getattr(User, f"{kind}_bidx")
+        wanted = normalise(kind, login)
+        for candidate in s.scalars(select(User).where(column == self._index.compute(kind, login))):
+            # The index is truncated, so confirm against the decrypted value.
+            value = self._open(candidate, kind)
+            if value is not None and normalise(kind, value) == wanted:
+                return candidate
+        return None
+
+    def find_by_login(self, login: str) -> User | None:
+        login = login.strip()
+        if not login or len(login) > 320:
+            return None
+        with self._db() as s:
+            return self._find(s, login_kind(login), login)
+
+    def authenticate(self, login: str, password: str) -> User | None:
+        """The user when the password matches; None otherwise, in equal time either way."""
+        user = self.find_by_login(login)
+        stored = user.password_hash if user is not None and not user.disabled else None
+        ok = self._hasher.verify(stored, password)
+        if not ok or user is None:
+            self._audit.record(
+                AuditEvent(
+                    "login.password",
+                    Outcome.FAILURE,
+                    subject=user.id if user else None,
+                    detail={"reason": "bad_credentials"},
+                )
+            )
+            return None
+        if stored and self._hasher.needs_rehash(stored):
+            with self._db.begin() as s:
+                row = s.get(User, user.id)
+                if row is not None:
+                    row.password_hash = self._hasher.hash(password)
+        return user
+
+    def get(self, sub: str) -> User:
+        with self._db() as s:
+            user = s.get(User, sub)
+            if user is None:
+                raise NotFound("no such user")
+            return user
+
+    def list(self, limit: int = 100, offset: int = 0) -> list[User]:
+        with self._db() as s:
+            stmt = select(User).order_by(User.created_at).limit(limit).offset(offset)
+            return list(s.scalars(stmt))
+
+    def resolve(self, ref: str) -> User:
+        """A user by `sub` or by login (username, email, NIK)."""
+        with self._db() as s:
+            user = s.get(User, ref)
+        if user is None:
+            user = self.find_by_login(ref)
+        if user is None:
+            raise NotFound("no such user")
+        return user
+
+
+def _validate(
+    username: str,
+    password: str | None,
+    email: str | None,
+    nik: str | None,
+    phone: str | None,
+    name: str | None,
+) -> None:
+    if not _USERNAME.match(username.strip()) or _NIK.match(username.strip()):
+        raise InvalidInput("username: 3-64 letters, digits, '.', '_' or '-' (not a NIK)")
+    if password is not None and not 8 <= len(password) <= 256:
+        raise InvalidInput("password must be 8-256 characters")
+    if email is not None and not _EMAIL.match(email.strip()):
+        raise InvalidInput("email is not a valid address")
+    if nik is not None and not _NIK.match(normalise("nik", nik)):
+        raise InvalidInput("NIK must be 16 digits")
+    if phone is not None and not _PHONE.match(phone.strip().replace(" ", "")):
+        raise InvalidInput("phone must be 8-15 digits, optionally with a leading +")
+    if name is not None and not 1 <= len(name.strip()) <= 200:
+        raise InvalidInput("name must be 1-200 characters")

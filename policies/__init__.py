@@ -1,0 +1,1 @@
+"""Authorization decisions (Cedar policies and their evaluator) — grown by later issues."""

@@ -1,0 +1,142 @@
+"""Envelope encryption of personal-data fields.
+
+Each subject (a citizen, or a system component) has its own data key (DEK), generated and wrapped
+by the KeyProvider and stored wrapped in `vault_subject_keys`. Fields are sealed locally with
+AES-256-GCM; the associated data names the table, column and row, so a ciphertext copied into
+another place fails to open. Unwrapped DEKs are cached with a size and age bound, so reading ten
+fields of one record costs at most one provider call.
+
+Ciphertext format, version 1:  0x01 | nonce (12 bytes) | AES-GCM ciphertext+tag
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from vault.errors import IntegrityFailure, SubjectErased
+from vault.keystore import SubjectKeyStore
+from vault.provider import KeyProvider
+
+FORMAT_V1 = 1
+
+
+@dataclass(frozen=True)
+class FieldContext:
+    """Where a sealed value lives; bound into the ciphertext as AEAD associated data."""
+
+    subject: str
+    table: str
+    column: str
+    row: str
+
+    def aad(self) -> bytes:
+        parts = (self.table, self.column, self.row, self.subject)
+        return b"\x1f".join(p.encode() for p in parts)
+
+
+@dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    evictions: int = 0
+
+
+class _DekCache:
+    """LRU of unwrapped DEKs with a maximum age; shredding evicts on every worker within `ttl`."""
+
+    def __init__(self, size: int, ttl: float, monotonic: Callable[[], float]) -> None:
+        self._size, self._ttl, self._now = size, ttl, monotonic
+        self._items: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.stats = CacheStats()
+
+    def get(self, subject: str) -> bytes | None:
+        with self._lock:
+            item = self._items.get(subject)
+            if item is None or self._now() - item[0] > self._ttl:
+                if item is not None:
+                    del self._items[subject]
+                self.stats.misses += 1
+                return None
+            self._items.move_to_end(subject)
+            self.stats.hits += 1
+            return item[1]
+
+    def put(self, subject: str, dek: bytes) -> None:
+        with self._lock:
+            self._items[subject] = (self._now(), dek)
+            self._items.move_to_end(subject)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+                self.stats.evictions += 1
+
+    def drop(self, subject: str) -> None:
+        with self._lock:
+            self._items.pop(subject, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class EnvelopeCipher:
+    def __init__(
+        self,
+        provider: KeyProvider,
+        store: SubjectKeyStore,
+        *,
+        cache_size: int = 10_000,
+        cache_ttl: float = 60.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.provider = provider
+        self.store = store
+        self.cache = _DekCache(cache_size, cache_ttl, monotonic)
+
+    def _dek(self, subject: str, create: bool) -> bytes:
+        cached = self.cache.get(subject)
+        if cached is not None:
+            return cached
+        row = self.store.get(subject)
+        if row is not None and row.wrapped_dek is None:
+            raise SubjectErased(subject)
+        if row is None:
+            if not create:
+                raise IntegrityFailure("no data key for this subject")
+            fresh = self.provider.generate_data_key()
+            row = self.store.insert(subject, fresh.wrapped)
+            if row.wrapped_dek == fresh.wrapped:
+                self.cache.put(subject, fresh.plaintext)
+                return fresh.plaintext
+        assert row.wrapped_dek is not None
+        dek = self.provider.unwrap(row.wrapped_dek)
+        self.cache.put(subject, dek)
+        return dek
+
+    def seal(self, plaintext: str, ctx: FieldContext) -> bytes:
+        nonce = os.urandom(12)
+        ct = AESGCM(self._dek(ctx.subject, create=True)).encrypt(
+            nonce, plaintext.encode(), ctx.aad()
+        )
+        return bytes([FORMAT_V1]) + nonce + ct
+
+    def open(self, sealed: bytes, ctx: FieldContext) -> str:
+        if len(sealed) < 29 or sealed[0] != FORMAT_V1:
+            raise IntegrityFailure("unknown ciphertext format")
+        dek = self._dek(ctx.subject, create=False)
+        try:
+            return AESGCM(dek).decrypt(sealed[1:13], sealed[13:], ctx.aad()).decode()
+        except InvalidTag as exc:
+            raise IntegrityFailure(f"{ctx.table}.{ctx.column} does not authenticate") from exc
+
+    def shred(self, subject: str) -> bool:
+        """Destroy the subject's data key: all its sealed fields become unrecoverable."""
+        self.cache.drop(subject)
+        return self.store.destroy(subject)

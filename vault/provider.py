@@ -1,0 +1,55 @@
+"""The KeyProvider contract: what envelope encryption needs from a key-management system.
+
+Two implementations: `providers.local.LocalKeyring` (embedded default) and
+`providers.transit.TransitKeyProvider` (Vault/OpenBao Transit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class DataKey:
+    """A freshly generated data-encryption key: plaintext for local use, wrapped for storage."""
+
+    plaintext: bytes
+    wrapped: bytes
+
+
+@dataclass
+class ProviderStatus:
+    provider: str
+    reachable: bool
+    latest_version: int | None = None
+    min_decryption_version: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class KeyProvider(Protocol):
+    """Wraps and unwraps data keys under a versioned key-encryption key, and computes keyed MACs."""
+
+    name: str
+
+    def generate_data_key(self) -> DataKey:
+        """A new 256-bit data key, returned both in plaintext and wrapped under the newest KEK."""
+        ...
+
+    def unwrap(self, wrapped: bytes) -> bytes:
+        """The plaintext of a wrapped data key; IntegrityFailure if it does not authenticate."""
+        ...
+
+    def rewrap(self, wrapped: bytes) -> bytes:
+        """The same data key wrapped under the newest KEK version, without exposing it to us."""
+        ...
+
+    def mac(self, purpose: str, data: bytes) -> bytes:
+        """HMAC-SHA256 of `data` under a key dedicated to `purpose`, stable across KEK rotation."""
+        ...
+
+    def rotate(self) -> int:
+        """Add a new KEK version; returns it. Old versions keep decrypting."""
+        ...
+
+    def status(self) -> ProviderStatus: ...
