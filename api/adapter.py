@@ -32,10 +32,13 @@ async def read_form(request: Request) -> list[tuple[str, str]]:
     """The urlencoded form of a POST; BadForm for any other content type."""
     if request.method != "POST":
         return []
+    body = await request.body()
+    if not body:
+        return []
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/x-www-form-urlencoded":
         raise BadForm("content type must be application/x-www-form-urlencoded")
-    return parse_form(await request.body())
+    return parse_form(body)
 
 
 def client_ip(request: Request) -> str | None:

@@ -1,0 +1,118 @@
+"""The operators' admin API and Dynamic Client Registration (RFC 7591)."""
+
+from __future__ import annotations
+
+from tests.oidc_rp import code_flow, exchange, register
+
+
+def admin_token(web, services) -> str:
+    c = register(
+        services,
+        grant_types=["client_credentials"],
+        scope="satupintu:admin",
+        redirect_uri="https://ops.example/cb",
+    )
+    r = web.post(
+        "/token",
+        data={"grant_type": "client_credentials", "scope": "satupintu:admin"},
+        auth=(c.client_id, c.secret),
+    )
+    return r.json()["access_token"]
+
+
+def test_admin_api_creates_org_client_user(web, services):
+    h = {"Authorization": f"Bearer {admin_token(web, services)}"}
+    org = web.post("/api/v1/orgs", json={"name": "Dinas Sosial"}, headers=h)
+    assert org.status_code == 201
+    dup = web.post("/api/v1/orgs", json={"name": "Dinas Sosial"}, headers=h)
+    assert dup.status_code == 409
+    assert dup.headers["content-type"] == "application/problem+json"
+    assert dup.json()["type"].endswith("/conflict")
+    client = web.post(
+        "/api/v1/clients",
+        json={
+            "name": "Bansos",
+            "org": "Dinas Sosial",
+            "redirect_uris": ["https://bansos.example/cb"],
+            "scope": "openid profile offline_access",
+        },
+        headers=h,
+    )
+    assert client.status_code == 201 and client.json()["client_secret"]
+    user = web.post(
+        "/api/v1/users", json={"username": "joko", "password": "rahasia-sekali-1"}, headers=h
+    )
+    assert user.status_code == 201 and user.json()["sub"]
+    listed = web.get("/api/v1/clients", headers=h).json()
+    assert any(c["client_name"] == "Bansos" and "client_secret" not in c for c in listed)
+    deleted = web.delete(f"/api/v1/clients/{client.json()['client_id']}", headers=h)
+    assert deleted.status_code == 204
+
+
+def test_admin_api_rejects_missing_or_weak_tokens(web, services):
+    r = web.get("/api/v1/orgs")
+    assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+    services.users.create(username="warga", password="kata-sandi-rahasia")
+    c = register(services)
+    cb, _, verifier = code_flow(web, c, "warga", "kata-sandi-rahasia")
+    user_token = exchange(web, c, cb["code"], verifier).json()["access_token"]
+    r = web.get("/api/v1/orgs", headers={"Authorization": f"Bearer {user_token}"})
+    assert r.status_code == 403
+
+
+def test_admin_api_validation_errors_are_problem_json(web, services):
+    h = {"Authorization": f"Bearer {admin_token(web, services)}"}
+    r = web.post(
+        "/api/v1/clients", json={"name": "X", "redirect_uris": ["http://evil.example/"]}, headers=h
+    )
+    assert r.status_code == 422 and r.json()["type"].endswith("/invalid_input")
+    r = web.post(
+        "/api/v1/users", content=b"{not json", headers={**h, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_admin_can_list_and_revoke_sessions(web, services):
+    h = {"Authorization": f"Bearer {admin_token(web, services)}"}
+    user = services.users.create(username="dewi", password="kata-sandi-rahasia")
+    c = register(services)
+    code_flow(web, c, "dewi", "kata-sandi-rahasia")
+    sessions = web.get(f"/api/v1/users/{user.sub}/sessions", headers=h).json()
+    assert len(sessions) == 1 and sessions[0]["clients"] == [c.client_id]
+    assert web.delete(f"/api/v1/sessions/{sessions[0]['sid']}", headers=h).status_code == 204
+    assert web.get(f"/api/v1/users/{user.sub}/sessions", headers=h).json() == []
+    assert web.delete(f"/api/v1/sessions/{sessions[0]['sid']}", headers=h).status_code == 404
+
+
+def test_dynamic_registration_needs_initial_access_token(web, services):
+    meta = {
+        "client_name": "Puskesmas",
+        "redirect_uris": ["https://puskesmas.example/cb"],
+        "token_endpoint_auth_method": "client_secret_basic",
+    }
+    r = web.post("/register", json=meta)
+    assert r.status_code == 401 and r.json()["error"] == "invalid_token"
+    iat = services.registration.issue_initial_token(org_id=None)
+    r = web.post("/register", json=meta, headers={"Authorization": f"Bearer {iat}"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["client_secret"] and body["redirect_uris"] == meta["redirect_uris"]
+    assert services.clients.get(body["client_id"]) is not None
+    # Single use.
+    again = web.post("/register", json=meta, headers={"Authorization": f"Bearer {iat}"})
+    assert again.status_code == 401
+
+
+def test_dynamic_registration_rejects_bad_metadata(web, services):
+    iat = services.registration.issue_initial_token(org_id=None, uses=5)
+    h = {"Authorization": f"Bearer {iat}"}
+    r = web.post("/register", json={"redirect_uris": ["javascript:alert(1)"]}, headers=h)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_redirect_uri"
+    r = web.post(
+        "/register",
+        json={"redirect_uris": ["https://a.example/cb"], "grant_types": ["implicit"]},
+        headers=h,
+    )
+    assert r.json()["error"] == "invalid_client_metadata"
+    r = web.post("/register", content=b"[]", headers={**h, "Content-Type": "application/json"})
+    assert r.json()["error"] == "invalid_client_metadata"
