@@ -20,7 +20,7 @@ from idp.clock import Clock
 from idp.errors import Conflict, InvalidInput, NotFound
 from idp.models import User
 from idp.passwords import PasswordHasher
-from vault import BlindIndex, EnvelopeCipher, FieldContext
+from vault import BlindIndex, EnvelopeCipher, fields
 from vault.blind_index import normalise
 
 TABLE = "idp_users"
@@ -69,15 +69,10 @@ class UserDirectory:
         self._hasher, self._audit, self._clock = hasher, audit, clock
 
     # -- sealing ------------------------------------------------------------------------------
-    def _ctx(self, user_id: str, column: str) -> FieldContext:
-        return FieldContext(subject=user_id, table=TABLE, column=column, row=user_id)
-
-    def _seal(self, user_id: str, column: str, value: str | None) -> bytes | None:
-        return None if value is None else self._cipher.seal(value, self._ctx(user_id, column))
-
     def _open(self, user: User, column: str) -> str | None:
-        sealed = getattr(user, f"{column}_ct")
-        return None if sealed is None else self._cipher.open(sealed, self._ctx(user.id, column))
+        fields.bind(user, self._cipher)  # rows from elsewhere (e.g. a detached copy)
+        value: str | None = getattr(user, column)
+        return value
 
     def profile(self, user: User) -> UserProfile:
         opened = {c: self._open(user, c) for c in SEALED}
@@ -116,20 +111,21 @@ class UserDirectory:
         user = User(
             id=uid,
             username_bidx=bidx("username", username),
-            username_ct=self._seal(uid, "username", username.strip()),
             email_bidx=bidx("email", email) if email else None,
-            email_ct=self._seal(uid, "email", email.strip() if email else None),
             email_verified=email_verified,
             nik_bidx=bidx("nik", nik) if nik else None,
-            nik_ct=self._seal(uid, "nik", normalise("nik", nik) if nik else None),
             phone_bidx=bidx("phone", phone) if phone else None,
-            phone_ct=self._seal(uid, "phone", phone.strip() if phone else None),
-            name_ct=self._seal(uid, "name", name.strip() if name else None),
             password_hash=self._hasher.hash(password) if password else None,
             org_id=org_id,
             created_at=now,
             updated_at=now,
         )
+        fields.bind(user, self._cipher)
+        user.username = username.strip()
+        user.email = email.strip() if email else None
+        user.nik = normalise("nik", nik) if nik else None
+        user.phone = phone.strip() if phone else None
+        user.name = name.strip() if name else None
         with self._db.begin() as s:
             for kind, value in (("email", email), ("nik", nik)):
                 if value and self._find(s, kind, value) is not None:

@@ -95,9 +95,12 @@ class EnvelopeCipher:
         cache_size: int = 10_000,
         cache_ttl: float = 60.0,
         monotonic: Callable[[], float] = time.monotonic,
+        on_integrity_failure: Callable[[FieldContext, str], None] | None = None,
     ) -> None:
         self.provider = provider
         self.store = store
+        # Called (e.g. to audit) before IntegrityFailure is raised; gets no plaintext.
+        self.on_integrity_failure = on_integrity_failure
         self.cache = _DekCache(cache_size, cache_ttl, monotonic)
 
     def _dek(self, subject: str, create: bool) -> bytes:
@@ -128,13 +131,21 @@ class EnvelopeCipher:
         return bytes([FORMAT_V1]) + nonce + ct
 
     def open(self, sealed: bytes, ctx: FieldContext) -> str:
-        if len(sealed) < 29 or sealed[0] != FORMAT_V1:
-            raise IntegrityFailure("unknown ciphertext format")
-        dek = self._dek(ctx.subject, create=False)
         try:
-            return AESGCM(dek).decrypt(sealed[1:13], sealed[13:], ctx.aad()).decode()
-        except InvalidTag as exc:
-            raise IntegrityFailure(f"{ctx.table}.{ctx.column} does not authenticate") from exc
+            if len(sealed) < 29 or sealed[0] != FORMAT_V1:
+                raise IntegrityFailure("unknown ciphertext format")
+            dek = self._dek(ctx.subject, create=False)
+            try:
+                return AESGCM(dek).decrypt(sealed[1:13], sealed[13:], ctx.aad()).decode()
+            except InvalidTag as exc:
+                raise IntegrityFailure(
+                    f"{ctx.table}.{ctx.column} of row {ctx.row} does not authenticate "
+                    "(tampered, or copied from another row or column)"
+                ) from exc
+        except IntegrityFailure as exc:
+            if self.on_integrity_failure is not None:
+                self.on_integrity_failure(ctx, str(exc))
+            raise
 
     def shred(self, subject: str) -> bool:
         """Destroy the subject's data key: all its sealed fields become unrecoverable."""
