@@ -20,7 +20,7 @@ from idp.clock import Clock
 from idp.errors import Conflict, InvalidInput, NotFound
 from idp.models import User
 from idp.passwords import PasswordHasher
-from vault import BlindIndex, EnvelopeCipher, fields
+from vault import BlindIndex, EnvelopeCipher, SubjectErased, fields
 from vault.blind_index import normalise
 
 TABLE = "idp_users"
@@ -143,7 +143,10 @@ class UserDirectory:
         wanted = normalise(kind, login)
         for candidate in s.scalars(select(User).where(column == self._index.compute(kind, login))):
             # The index is truncated, so confirm against the decrypted value.
-            value = self._open(candidate, kind)
+            try:
+                value = self._open(candidate, kind)
+            except SubjectErased:
+                continue
             if value is not None and normalise(kind, value) == wanted:
                 return candidate
         return None
@@ -188,6 +191,43 @@ class UserDirectory:
         with self._db() as s:
             stmt = select(User).order_by(User.created_at).limit(limit).offset(offset)
             return list(s.scalars(stmt))
+
+    def erase(self, sub: str, *, actor: str = "operator") -> bool:
+        """Crypto-shred a user: destroy their data key, drop their blind indexes, disable them.
+
+        Every sealed field of the user then raises SubjectErased; see docs/encryption.md for
+        what an older backup still holds and the procedure that makes it useless.
+        """
+        with self._db.begin() as s:
+            user = s.get(User, sub)
+            if user is None:
+                raise NotFound("no such user")
+            user.username_bidx = f"erased:{sub}"
+            user.email_bidx = user.nik_bidx = user.phone_bidx = None
+            user.password_hash = None
+            user.disabled = True
+            user.updated_at = self._clock()
+            self._audit.record(AuditEvent("user.erase", actor=actor, subject=sub), session=s)
+        # After the commit: an erased DEK with live indexes would be worse than the reverse.
+        return self._cipher.shred(sub)
+
+    def reindex(self, index: BlindIndex, *, after: str = "", limit: int = 500) -> tuple[str, ...]:
+        """Recompute the blind indexes of one page of users (id order) under `index`.
+
+        Used when the MAC key changes (migration to Transit); idempotent, so it resumes.
+        Returns the ids handled; erased users keep their cleared indexes.
+        """
+        with self._db.begin() as s:
+            stmt = select(User).where(User.id > after).order_by(User.id).limit(limit)
+            users = list(s.scalars(stmt))
+            for user in users:
+                if user.username_bidx.startswith("erased:"):
+                    continue
+                for kind in ("username", "email", "nik", "phone"):
+                    value = self._open(user, kind)
+                    if value is not None:
+                        setattr(user, f"{kind}_bidx", index.compute(kind, value))
+            return tuple(u.id for u in users)
 
     def resolve(self, ref: str) -> User:
         """A user by `sub` or by login (username, email, NIK)."""
