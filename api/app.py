@@ -38,6 +38,8 @@ def _wants_html(request: Request) -> bool:
         "/register",
     ):
         return False
+    if path in ("/login", "/consent", "/logout"):
+        return True  # HTML forms: a browser's POST may not say it accepts HTML
     return "text/html" in request.headers.get("accept", "") or request.method == "GET"
 
 

