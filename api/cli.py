@@ -264,11 +264,16 @@ def users_create(
 
 @users_app.command("list")
 def users_list(as_json: JsonOpt = False) -> None:
+    from vault import SubjectErased
+
     svc = _services()
-    data = [
-        {"sub": p.sub, "username": p.username, "created_at": p.created_at}
-        for p in (svc.users.profile(u) for u in svc.users.list())
-    ]
+    data = []
+    for u in svc.users.list():
+        try:
+            username = svc.users.profile(u).username
+        except SubjectErased:
+            username = None  # crypto-shredded: only the opaque sub is left
+        data.append({"sub": u.id, "username": username, "created_at": u.created_at})
     _emit(as_json, data, lambda d: "\n".join(f"{u['sub']}  {u['username']}" for u in d))
 
 

@@ -218,7 +218,7 @@ def migrate_to_transit(
             while ids := svc.users.reindex(index, after=after, limit=batch_size):
                 after, done = ids[-1], done + len(ids)
             out["users_reindexed"], out["complete"] = done, True
-        _audit(svc, "vault.migrate_to_transit", complete=out["complete"], **_report(keys))
+        _audit(svc, "vault.migrate_to_transit", **{**_report(keys), "complete": out["complete"]})
         return out
 
     data = cli._guard(as_json, run)
