@@ -82,6 +82,11 @@ class SatuPintuServer:
         wait_healthy(self.url + "/healthz", self.proc, self.log)
         return self, fixtures
 
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid  # taskset execs the server, so this is the server itself
+
     def __exit__(self, *exc: object) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
