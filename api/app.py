@@ -23,7 +23,7 @@ from api.routers import account, admin, discovery, login, oauth, signup
 from api.routers.admin import AdminAuthError
 from api.services import Services, build_services
 from api.settings import Settings
-from vault import IntegrityFailure, KeyUnavailable
+from vault import IntegrityFailure, KeyUnavailable, SubjectErased
 
 log = logging.getLogger("satupintu")
 
@@ -38,6 +38,8 @@ def _wants_html(request: Request) -> bool:
         "/register",
     ):
         return False
+    if path in ("/login", "/consent", "/logout"):
+        return True  # HTML forms: a browser's POST may not say it accepts HTML
     return "text/html" in request.headers.get("accept", "") or request.method == "GET"
 
 
@@ -145,6 +147,19 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
         return oauth_error(
             "temporarily_unavailable", "Please retry shortly.", 503, {"Retry-After": "5"}
         )
+
+    @app.exception_handler(SubjectErased)
+    async def _erased(request: Request, exc: SubjectErased) -> Response:
+        if _wants_html(request):
+            pages: Pages = app.state.pages
+            return pages.error(
+                request,
+                "Account erased",
+                "The personal data of this account was erased at the owner's request.",
+                status=410,
+                code="erased",
+            )
+        return problem(410, "erased", "The personal data of this subject was erased")
 
     @app.exception_handler(IntegrityFailure)
     async def _integrity(request: Request, exc: IntegrityFailure) -> Response:

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from api.cli_vault import erase_user, vault_app
 from api.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="SatuPintu operator CLI.")
@@ -23,15 +24,21 @@ app.add_typer(clients_app, name="clients")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(sessions_app, name="sessions")
+app.add_typer(vault_app, name="vault")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
 
-def _services():
+def _services(keys: bool = True):
     from api.services import build_services
+    from vault import KeyUnavailable
 
-    svc = build_services(Settings())
-    svc.keys.ensure()
+    try:
+        svc = build_services(Settings())
+    except KeyUnavailable as exc:
+        _fail("--json" in sys.argv, f"key service unavailable: {exc}", 3)
+    if keys:
+        svc.keys.ensure()
     return svc
 
 
@@ -257,12 +264,26 @@ def users_create(
 
 @users_app.command("list")
 def users_list(as_json: JsonOpt = False) -> None:
+    from vault import SubjectErased
+
     svc = _services()
-    data = [
-        {"sub": p.sub, "username": p.username, "created_at": p.created_at}
-        for p in (svc.users.profile(u) for u in svc.users.list())
-    ]
+    data = []
+    for u in svc.users.list():
+        try:
+            username = svc.users.profile(u).username
+        except SubjectErased:
+            username = None  # crypto-shredded: only the opaque sub is left
+        data.append({"sub": u.id, "username": username, "created_at": u.created_at})
     _emit(as_json, data, lambda d: "\n".join(f"{u['sub']}  {u['username']}" for u in d))
+
+
+@users_app.command("erase")
+def users_erase(
+    username: Annotated[str, typer.Option(help="sub, username, email or NIK")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Crypto-shred a user: their data key is destroyed, every sealed field is unrecoverable."""
+    erase_user(username, as_json)
 
 
 @keys_app.command("rotate")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import make_engine
 from api.settings import Settings
-from audit import AuditLog
+from audit import AuditEvent, AuditLog, Outcome
 from consent.records import ConsentRegistry
 from idp.account import AccountService
 from idp.account_tokens import AccountTokens
@@ -38,7 +38,7 @@ from idp.sessions import SsoSessions
 from idp.subjects import SubjectMapper
 from idp.tokens import TokenService
 from idp.users import UserDirectory
-from vault import BlindIndex, EnvelopeCipher, KeyProvider
+from vault import BlindIndex, EnvelopeCipher, FieldContext, KeyProvider, fields
 from vault.keystore import SubjectKeyStore
 from vault.providers.local import LocalKeyring
 
@@ -136,15 +136,30 @@ def make_limiter(
 def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
-    db = sessionmaker(engine, expire_on_commit=False)
     provider = make_provider(settings)
+    audit = AuditLog(engine, clock)
+
+    def integrity_failed(ctx: FieldContext, reason: str) -> None:
+        # Where, never what: table/column/row ids only, no ciphertext or plaintext.
+        audit.record(
+            AuditEvent(
+                "vault.integrity_failure",
+                Outcome.FAILURE,
+                actor="system",
+                subject=ctx.subject,
+                detail={"table": ctx.table, "column": ctx.column, "row": ctx.row},
+            )
+        )
+
     cipher = EnvelopeCipher(
         provider,
         SubjectKeyStore(engine, clock),
         cache_size=settings.dek_cache_size,
         cache_ttl=settings.dek_cache_ttl,
+        on_integrity_failure=integrity_failed,
     )
-    audit = AuditLog(engine, clock)
+    # Sessions carry the cipher so SealedField attributes open on every loaded row.
+    db = sessionmaker(engine, expire_on_commit=False, info={fields.INFO_KEY: cipher})
     hasher = PasswordHasher(
         Argon2Params(
             settings.argon2_time_cost, settings.argon2_memory_cost, settings.argon2_parallelism

@@ -81,6 +81,7 @@ class KeyRing:
         self._loaded_at = -1e9
         self._keys: list[LoadedKey] = []
         self._keyset = KeySet([])
+        self._privates: dict[str, Key] = {}
 
     # -- storage ------------------------------------------------------------------------------
     def _ctx(self, kid: str) -> FieldContext:
@@ -138,22 +139,33 @@ class KeyRing:
             return list(s.scalars(select(SigningKey).order_by(SigningKey.created_at)))
 
     def _reload(self) -> None:
+        # Public halves only: JWKS and verification keep working while the key service is
+        # down. Private halves are opened on first signing use and cached (they never change).
         now = self._clock()
         loaded: list[LoadedKey] = []
         for row in self.rows():
             if row.expires_at is not None and aware(row.expires_at) <= now:
                 continue
-            private = json.loads(self._cipher.open(row.private_jwk_ct, self._ctx(row.kid)))
+            public = _import(row.public_jwk)
             loaded.append(
-                LoadedKey(
-                    row.kid, row.alg, _import(private), row.public_jwk, row.retired_at is None
-                )
+                LoadedKey(row.kid, row.alg, public, row.public_jwk, row.retired_at is None)
             )
         keyset = KeySet([k.key for k in loaded])
         with self._lock:
             self._keys = loaded
             self._keyset = keyset
             self._loaded_at = time.monotonic()
+
+    def _private(self, kid: str) -> Key:
+        key = self._privates.get(kid)
+        if key is None:
+            with self._db() as s:
+                row = s.get(SigningKey, kid)
+            if row is None:
+                raise LookupError(f"signing key {kid} is gone")
+            key = _import(json.loads(self._cipher.open(row.private_jwk_ct, self._ctx(kid))))
+            self._privates[kid] = key
+        return key
 
     def _current(self) -> list[LoadedKey]:
         # Bounded staleness: a rotation on another worker is seen within `reload_every`.
@@ -173,7 +185,8 @@ class KeyRing:
 
     def sign(self, claims: dict[str, Any], alg: str = "RS256", typ: str = "JWT") -> str:
         k = self.signing_key(alg)
-        return jwt.encode({"alg": alg, "kid": k.kid, "typ": typ}, claims, k.key, algorithms=[alg])
+        private = self._private(k.kid)
+        return jwt.encode({"alg": alg, "kid": k.kid, "typ": typ}, claims, private, algorithms=[alg])
 
     def verify(self, token: str, algorithms: tuple[str, ...] = ALGORITHMS) -> dict[str, Any]:
         """Claims of a JWT we signed (signature only: the caller checks exp, aud, typ)."""

@@ -20,6 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from vault.fields import SealedField
+
 TS = DateTime(timezone=True)
 
 
@@ -49,6 +51,12 @@ class User(Base):
     phone_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
     phone_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     name_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Plaintext views of the *_ct columns, sealed and opened through vault on access.
+    username = SealedField("idp_users")
+    email = SealedField("idp_users")
+    nik = SealedField("idp_users")
+    phone = SealedField("idp_users")
+    name = SealedField("idp_users")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     org_id: Mapped[str | None] = mapped_column(ForeignKey("idp_organisations.id"))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)

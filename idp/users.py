@@ -21,7 +21,7 @@ from idp.errors import Conflict, InvalidInput, NotFound
 from idp.models import User
 from idp.password_policy import PasswordPolicy
 from idp.passwords import PasswordHasher
-from vault import BlindIndex, EnvelopeCipher, FieldContext
+from vault import BlindIndex, EnvelopeCipher, SubjectErased, fields
 from vault.blind_index import normalise
 
 TABLE = "idp_users"
@@ -73,15 +73,10 @@ class UserDirectory:
         self.policy = policy or PasswordPolicy()
 
     # -- sealing ------------------------------------------------------------------------------
-    def _ctx(self, user_id: str, column: str) -> FieldContext:
-        return FieldContext(subject=user_id, table=TABLE, column=column, row=user_id)
-
-    def _seal(self, user_id: str, column: str, value: str | None) -> bytes | None:
-        return None if value is None else self._cipher.seal(value, self._ctx(user_id, column))
-
     def _open(self, user: User, column: str) -> str | None:
-        sealed = getattr(user, f"{column}_ct")
-        return None if sealed is None else self._cipher.open(sealed, self._ctx(user.id, column))
+        fields.bind(user, self._cipher)  # rows from elsewhere (e.g. a detached copy)
+        value: str | None = getattr(user, column)
+        return value
 
     def profile(self, user: User) -> UserProfile:
         opened = {c: self._open(user, c) for c in SEALED}
@@ -124,21 +119,22 @@ class UserDirectory:
         user = User(
             id=uid,
             username_bidx=bidx("username", username),
-            username_ct=self._seal(uid, "username", username.strip()),
             email_bidx=bidx("email", email) if email else None,
-            email_ct=self._seal(uid, "email", email.strip() if email else None),
             email_verified=email_verified,
             nik_bidx=bidx("nik", nik) if nik else None,
-            nik_ct=self._seal(uid, "nik", normalise("nik", nik) if nik else None),
             phone_bidx=bidx("phone", phone) if phone else None,
-            phone_ct=self._seal(uid, "phone", phone.strip() if phone else None),
-            name_ct=self._seal(uid, "name", name.strip() if name else None),
             password_hash=self._hasher.hash(password) if password else None,
             org_id=org_id,
             pending_verification=pending_verification,
             created_at=now,
             updated_at=now,
         )
+        fields.bind(user, self._cipher)
+        user.username = username.strip()
+        user.email = email.strip() if email else None
+        user.nik = normalise("nik", nik) if nik else None
+        user.phone = phone.strip() if phone else None
+        user.name = name.strip() if name else None
         with self._db.begin() as s:
             for kind, value in (("email", email), ("nik", nik)):
                 if value and self._find(s, kind, value) is not None:
@@ -156,7 +152,10 @@ class UserDirectory:
         wanted = normalise(kind, login)
         for candidate in s.scalars(select(User).where(column == self._index.compute(kind, login))):
             # The index is truncated, so confirm against the decrypted value.
-            value = self._open(candidate, kind)
+            try:
+                value = self._open(candidate, kind)
+            except SubjectErased:
+                continue
             if value is not None and normalise(kind, value) == wanted:
                 return candidate
         return None
@@ -228,6 +227,43 @@ class UserDirectory:
         with self._db() as s:
             stmt = select(User).order_by(User.created_at).limit(limit).offset(offset)
             return list(s.scalars(stmt))
+
+    def erase(self, sub: str, *, actor: str = "operator") -> bool:
+        """Crypto-shred a user: destroy their data key, drop their blind indexes, disable them.
+
+        Every sealed field of the user then raises SubjectErased; see docs/encryption.md for
+        what an older backup still holds and the procedure that makes it useless.
+        """
+        with self._db.begin() as s:
+            user = s.get(User, sub)
+            if user is None:
+                raise NotFound("no such user")
+            user.username_bidx = f"erased:{sub}"
+            user.email_bidx = user.nik_bidx = user.phone_bidx = None
+            user.password_hash = None
+            user.disabled = True
+            user.updated_at = self._clock()
+            self._audit.record(AuditEvent("user.erase", actor=actor, subject=sub), session=s)
+        # After the commit: an erased DEK with live indexes would be worse than the reverse.
+        return self._cipher.shred(sub)
+
+    def reindex(self, index: BlindIndex, *, after: str = "", limit: int = 500) -> tuple[str, ...]:
+        """Recompute the blind indexes of one page of users (id order) under `index`.
+
+        Used when the MAC key changes (migration to Transit); idempotent, so it resumes.
+        Returns the ids handled; erased users keep their cleared indexes.
+        """
+        with self._db.begin() as s:
+            stmt = select(User).where(User.id > after).order_by(User.id).limit(limit)
+            users = list(s.scalars(stmt))
+            for user in users:
+                if user.username_bidx.startswith("erased:"):
+                    continue
+                for kind in ("username", "email", "nik", "phone"):
+                    value = self._open(user, kind)
+                    if value is not None:
+                        setattr(user, f"{kind}_bidx", index.compute(kind, value))
+            return tuple(u.id for u in users)
 
     def resolve(self, ref: str) -> User:
         """A user by `sub` or by login (username, email, NIK)."""

@@ -3,6 +3,7 @@
 Imports nothing from the rest of the project: every other package depends on it.
 """
 
+from vault import fields
 from vault.blind_index import BlindIndex
 from vault.envelope import EnvelopeCipher, FieldContext
 from vault.errors import IntegrityFailure, KeyUnavailable, SubjectErased
@@ -16,4 +17,5 @@ __all__ = [
     "KeyProvider",
     "KeyUnavailable",
     "SubjectErased",
+    "fields",
 ]

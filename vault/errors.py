@@ -17,3 +17,7 @@ class IntegrityFailure(VaultError):
 
 class SubjectErased(VaultError):
     """The subject's data key was destroyed (crypto-shredding); its fields are unrecoverable."""
+
+    def __init__(self, subject: str) -> None:
+        super().__init__(f"the personal data of subject {subject} was erased")
+        self.subject = subject

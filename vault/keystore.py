@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, LargeBinary, String, select
+from sqlalchemy import DateTime, LargeBinary, String, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -85,6 +85,22 @@ class SubjectKeyStore:
                 .limit(limit)
             )
             return list(s.scalars(stmt))
+
+    def replace_many(self, changes: list[tuple[str, bytes, bytes]]) -> int:
+        """Compare-and-set a batch of (subject, old, new) in one transaction; returns how many."""
+        done = 0
+        with Session(self._engine, expire_on_commit=False) as s, s.begin():
+            for subject, old, new in changes:
+                row = s.get(SubjectKey, subject)
+                if row is not None and row.wrapped_dek == old:
+                    row.wrapped_dek = new
+                    done += 1
+        return done
+
+    def count(self) -> int:
+        with Session(self._engine) as s:
+            stmt = select(func.count()).select_from(SubjectKey)
+            return int(s.scalar(stmt.where(SubjectKey.wrapped_dek.is_not(None))) or 0)
 
     def replace_wrapped(self, subject: str, old: bytes, new: bytes) -> bool:
         """Compare-and-set, so a concurrent shred is never undone by a rewrap."""

@@ -6,8 +6,11 @@ Two implementations: `providers.local.LocalKeyring` (embedded default) and
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+_WRAPPED = re.compile(rb"^(vault|local):v(\d+):")
 
 
 @dataclass(frozen=True)
@@ -52,4 +55,24 @@ class KeyProvider(Protocol):
         """Add a new KEK version; returns it. Old versions keep decrypting."""
         ...
 
+    def set_min_decryption_version(self, version: int) -> None:
+        """Refuse to unwrap anything wrapped under an older KEK version."""
+        ...
+
+    def trim(self) -> int:
+        """Destroy KEK versions below min_decryption_version for good; returns how many."""
+        ...
+
+    def rewrap_many(self, wrapped: list[bytes]) -> list[bytes | Exception]:
+        """`rewrap` for a batch, one result (or the error) per input, in order."""
+        ...
+
     def status(self) -> ProviderStatus: ...
+
+
+def wrapped_version(wrapped: bytes) -> tuple[str, int]:
+    """(provider prefix, KEK version) of a wrapped data key: `vault:v3:...` -> ("vault", 3)."""
+    match = _WRAPPED.match(wrapped)
+    if match is None:
+        return ("unknown", 0)
+    return (match.group(1).decode(), int(match.group(2)))

@@ -88,6 +88,15 @@ class LocalKeyring:
     def rewrap(self, wrapped: bytes) -> bytes:
         return self._wrap(self.unwrap(wrapped))
 
+    def rewrap_many(self, wrapped: list[bytes]) -> list[bytes | Exception]:
+        out: list[bytes | Exception] = []
+        for item in wrapped:
+            try:
+                out.append(self.rewrap(item))
+            except IntegrityFailure as exc:
+                out.append(exc)
+        return out
+
     def mac(self, purpose: str, data: bytes) -> bytes:
         # A per-purpose key derived from the MAC key, so one index cannot be joined to another.
         root = base64.b64decode(self._data["mac_key"])
@@ -109,13 +118,26 @@ class LocalKeyring:
             self._data["min_decryption_version"] = version
             self._write(self._data)
 
+    def trim(self) -> int:
+        """Delete KEK versions below min_decryption_version from the keyring file for good."""
+        with self._lock:
+            minimum = int(self._data["min_decryption_version"])
+            old = [v for v in self._data["versions"] if int(v) < minimum]
+            for v in old:
+                del self._data["versions"][v]
+            self._write(self._data)
+            return len(old)
+
     def status(self) -> ProviderStatus:
         return ProviderStatus(
             provider=self.name,
             reachable=True,
             latest_version=int(self._data["latest_version"]),
             min_decryption_version=int(self._data["min_decryption_version"]),
-            detail={"path": str(self._path)},
+            detail={
+                "path": str(self._path),
+                "available_versions": sorted(int(v) for v in self._data["versions"]),
+            },
         )
 
 
