@@ -17,6 +17,11 @@ from idp.clients import ClientRegistry
 from idp.clock import Clock, system_clock
 from idp.interactions import Interactions
 from idp.keys import KeyRing
+from idp.mfa.factors import SecondFactors
+from idp.mfa.policy import MfaPolicy
+from idp.mfa.recovery import RecoveryCodes
+from idp.mfa.totp import TotpFactors
+from idp.mfa.webauthn import WebAuthnFactors
 from idp.oidc.claims import ClaimsSource
 from idp.oidc.logout import LogoutService
 from idp.orgs import Organisations
@@ -56,6 +61,8 @@ class Services:
     logout: LogoutService
     claims: ClaimsSource
     registration: Registration
+    factors: SecondFactors
+    mfa: MfaPolicy
     csrf_key: bytes
 
     def close(self) -> None:
@@ -142,6 +149,12 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         return bool(client and client.metadata.get("skip_consent"))
 
     consent = ConsentRegistry(db, audit, clock, trusted_clients=trusted)
+    factors = SecondFactors(
+        TotpFactors(db, cipher, audit, clock),
+        RecoveryCodes(db, provider.mac("mfa-recovery-codes", b"v1"), audit, clock),
+        WebAuthnFactors(db, audit, clock, settings.issuer_base),
+    )
+    mfa = MfaPolicy(db, factors.enrolled)
     return Services(
         settings=settings,
         engine=engine,
@@ -160,9 +173,11 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         sessions=sessions,
         interactions=interactions,
         consent=consent,
-        flow=AuthorizationFlow(server, sessions, interactions, consent),
+        flow=AuthorizationFlow(server, sessions, interactions, consent, mfa),
         logout=LogoutService(ctx, sessions),
         claims=ClaimsSource(users, subjects),
         registration=Registration(db, clients, audit, clock),
+        factors=factors,
+        mfa=mfa,
         csrf_key=provider.mac("csrf-key", b"v1"),
     )

@@ -16,6 +16,7 @@ from api.routers.oauth import render_decision, resume_sync, session_of
 from api.services import Services
 from idp.authorize import Decision
 from idp.http import HttpRequest
+from idp.mfa.policy import ACR_PWD
 
 router = APIRouter()
 
@@ -67,6 +68,7 @@ def login_page(request: Request) -> Response:
         interaction=iid,
         client_name=client.name if client else None,
         username=interaction.params.get("login_hint") if interaction else None,
+        passkey_csrf=pg.csrf.token(request, "passkey"),
     )
 
 
@@ -101,6 +103,7 @@ async def login_submit(request: Request) -> Response:
             username=username,
             client_name=client.name if client else None,
             error=pg.text(request, message, lang),
+            passkey_csrf=pg.csrf.token(request, "passkey"),
         )
 
     if not pg.csrf.check(request, "login", form.get("csrf_token")):
@@ -115,13 +118,15 @@ async def login_submit(request: Request) -> Response:
     _session, cookie = await run_in_threadpool(
         lambda: svc.sessions.establish(
             user.id,
-            acr="1",
+            acr=ACR_PWD,
             amr=["pwd"],
             current_cookie=current,
             user_agent=request.headers.get("user-agent"),
         )
     )
     target = f"/authorize/resume?interaction={iid}" if iid else "/"
+    if not iid and await run_in_threadpool(svc.factors.enrolled, user.id):
+        target = "/login/otp?next=/"  # the user's own choice: their second factor, every time
     response = RedirectResponse(target, status_code=303)
     _set_session_cookie(svc, response, cookie)
     return response
