@@ -31,7 +31,7 @@ def test_enrolment_shows_qr_and_secret_and_stores_only_ciphertext(services):
     uid = _user(services)
     e = services.factors.totp.begin(uid, "siti")
     assert e.uri.startswith("otpauth://totp/SatuPintu:siti?secret=" + e.secret)
-    assert e.qr_svg_data_uri.startswith("data:image/svg+xml;base64,")
+    assert e.qr_svg_data_uri.startswith("data:image/svg+xml;charset=utf-8,")
     assert not services.factors.totp.enrolled(uid)  # pending until confirmed
     with services.db() as s:
         row = s.scalar(select(TotpFactor))
