@@ -38,7 +38,7 @@ _STEP_UP = f"/login/otp?next={HOME}"
 def _gate(request: Request, svc: Services) -> ActiveSession | Response:
     session = session_of(request, svc)
     if session is None:
-        return RedirectResponse("/login", status_code=303)
+        return RedirectResponse(f"/login?next={HOME}", status_code=303)
     if "mfa" not in session.amr and svc.factors.enrolled(session.user_id):
         return RedirectResponse(_STEP_UP, status_code=303)
     return session

@@ -25,7 +25,7 @@ def _sign_in(web, services):
 
 def test_requires_a_session(web):
     r = web.get("/account/security")
-    assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/account/security"
 
 
 def test_enrol_totp_codes_once_and_remove_after_step_up(web, services, clock):

@@ -1,7 +1,7 @@
 """multi-factor authentication: TOTP, recovery codes, WebAuthn; organisation MFA rule
 
 Revision ID: 0003_mfa
-Revises: 0001
+Revises: 0004_account
 Create Date: 2026-11-24 09:00:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0003_mfa'
-down_revision = '0001'
+down_revision = '0004_account'
 branch_labels = None
 depends_on = None
 
