@@ -19,7 +19,7 @@ from api.csrf import CsrfGuard
 from api.errors import oauth_error, problem
 from api.middleware import BodyLimit, SecurityHeaders
 from api.pages import Pages
-from api.routers import account, admin, discovery, login, oauth, signup
+from api.routers import account, admin, discovery, login, mfa, oauth, security, signup
 from api.routers.admin import AdminAuthError
 from api.services import Services, build_services
 from api.settings import Settings
@@ -105,6 +105,8 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     app.include_router(discovery.router)
     app.include_router(oauth.router)
     app.include_router(login.router)
+    app.include_router(mfa.router)
+    app.include_router(security.router)
     app.include_router(signup.router)
     app.include_router(account.router)
     app.include_router(admin.router)

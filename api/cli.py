@@ -114,6 +114,25 @@ def orgs_create(
     _emit(as_json, {"id": org.id, "name": org.name}, lambda d: f"{d['id']}  {d['name']}")
 
 
+@orgs_app.command("update")
+def orgs_update(
+    org: Annotated[str, typer.Argument(help="Organisation id or name")],
+    require_mfa: Annotated[
+        bool | None,
+        typer.Option("--require-mfa/--no-require-mfa", help="Every app of this org needs MFA"),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change an organisation's sign-in rules."""
+    svc = _services()
+    row = _guard(as_json, lambda: svc.orgs.update(org, require_mfa=require_mfa))
+    _emit(
+        as_json,
+        {"id": row.id, "name": row.name, "require_mfa": row.require_mfa},
+        lambda d: f"{d['id']}  {d['name']}  require_mfa={d['require_mfa']}",
+    )
+
+
 @orgs_app.command("list")
 def orgs_list(as_json: JsonOpt = False) -> None:
     svc = _services()
@@ -196,6 +215,30 @@ def clients_create(
     )
 
 
+@clients_app.command("update")
+def clients_update(
+    client_id: str,
+    require_mfa: Annotated[
+        bool | None,
+        typer.Option("--require-mfa/--no-require-mfa", help="Sign-ins need a second factor"),
+    ] = None,
+    acr: Annotated[
+        list[str] | None,
+        typer.Option(help="default_acr_values, e.g. urn:satupintu:acr:mfa (repeat)"),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a client's sign-in rules (MFA, default acr values)."""
+    svc = _services()
+    changes: dict[str, Any] = {}
+    if require_mfa is not None:
+        changes["require_mfa"] = require_mfa
+    if acr is not None:
+        changes["default_acr_values"] = acr
+    client = _guard(as_json, lambda: svc.clients.update(client_id, changes))
+    _emit(as_json, _client_json(client), lambda d: f"updated {d['client_id']}")
+
+
 @clients_app.command("list")
 def clients_list(as_json: JsonOpt = False) -> None:
     svc = _services()
@@ -260,6 +303,28 @@ def users_create(
 
     profile = _guard(as_json, run)
     _emit(as_json, {"sub": profile.sub, "username": profile.username}, lambda d: f"sub: {d['sub']}")
+
+
+@users_app.command("enroll-totp")
+def users_enroll_totp(
+    username: Annotated[str, typer.Option(help="sub, username, email or NIK")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Provision an authenticator app for an assisted-service account: prints the base32
+    secret and the otpauth:// URI once (the factor is active at once)."""
+    svc = _services()
+
+    def run() -> Any:
+        user = svc.users.resolve(username)
+        label = svc.users.profile(user).username
+        return user.id, svc.factors.totp.provision(user.id, label, actor="operator")
+
+    sub, enrolment = _guard(as_json, run)
+    _emit(
+        as_json,
+        {"sub": sub, "secret": enrolment.secret, "otpauth_uri": enrolment.uri},
+        lambda d: f"secret: {d['secret']}\nuri: {d['otpauth_uri']}",
+    )
 
 
 @users_app.command("list")

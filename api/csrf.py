@@ -21,6 +21,9 @@ class CsrfGuard:
         existing = request.cookies.get(COOKIE)
         if existing and 16 <= len(existing) <= 64:
             return existing
+        pending = getattr(request.state, "csrf_new_cookie", None)
+        if pending:  # a second token on the same page: same browser id
+            return str(pending)
         new = secrets.token_urlsafe(24)
         request.state.csrf_new_cookie = new
         return new

@@ -8,6 +8,7 @@ MAX_BODY = 64 * 1024
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+    "script-src 'self'; connect-src 'self'; "  # passkey.js: navigator.credentials + fetch
     "frame-ancestors 'none'; base-uri 'none'"
 )
 

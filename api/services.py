@@ -20,6 +20,11 @@ from idp.clock import Clock, system_clock
 from idp.interactions import Interactions
 from idp.keys import KeyRing
 from idp.mail import FileOutbox, Mailer, SmtpConfig, SmtpMailer
+from idp.mfa.factors import SecondFactors
+from idp.mfa.policy import MfaPolicy
+from idp.mfa.recovery import RecoveryCodes
+from idp.mfa.totp import TotpFactors
+from idp.mfa.webauthn import WebAuthnFactors
 from idp.notices import Notifier
 from idp.oidc.claims import ClaimsSource
 from idp.oidc.logout import LogoutService
@@ -66,6 +71,8 @@ class Services:
     logout: LogoutService
     claims: ClaimsSource
     registration: Registration
+    factors: SecondFactors
+    mfa: MfaPolicy
     csrf_key: bytes
     limiter: RateLimiter
     password_login: PasswordLogin
@@ -223,6 +230,12 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     account = AccountService(
         db, users, sessions, logout, tokens, clients, password_login, notifier, audit, clock
     )
+    factors = SecondFactors(
+        TotpFactors(db, cipher, audit, clock),
+        RecoveryCodes(db, provider.mac("mfa-recovery-codes", b"v1"), audit, clock),
+        WebAuthnFactors(db, audit, clock, settings.issuer_base),
+    )
+    mfa = MfaPolicy(db, factors.enrolled)
     return Services(
         settings=settings,
         engine=engine,
@@ -241,10 +254,12 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         sessions=sessions,
         interactions=interactions,
         consent=consent,
-        flow=AuthorizationFlow(server, sessions, interactions, consent),
+        flow=AuthorizationFlow(server, sessions, interactions, consent, mfa),
         logout=logout,
         claims=ClaimsSource(users, subjects),
         registration=Registration(db, clients, audit, clock),
+        factors=factors,
+        mfa=mfa,
         csrf_key=provider.mac("csrf-key", b"v1"),
         limiter=limiter,
         password_login=password_login,

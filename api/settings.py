@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     session_ttl: int = 12 * 3600
     session_idle_ttl: int = 30 * 60
     cookie_name: str = "satupintu_session"
+    # Removing a factor needs a second-factor check at most this many seconds old.
+    mfa_reauth_seconds: int = 300
 
     # argon2id (OWASP): m=19 MiB, t=2, p=1.
     argon2_time_cost: int = 2

@@ -14,15 +14,20 @@ from typing import Any
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import OAuth2Error, scope_to_list
-from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from authlib.oidc.core.errors import (
+    ConsentRequiredError,
+    InteractionRequiredError,
+    LoginRequiredError,
+)
 from sqlalchemy.orm import Session
 
-from audit import AuditEvent
+from audit import AuditEvent, Outcome
 from idp.clients import Client
 from idp.clock import aware, epoch
 from idp.consent_gate import ConsentGate
 from idp.http import HttpRequest, HttpResponse
 from idp.interactions import Interactions
+from idp.mfa.policy import MfaPolicy
 from idp.models import Interaction
 from idp.principal import Principal
 from idp.server import OpenIDProvider
@@ -58,7 +63,22 @@ class NeedConsent:
     scopes: list[str]
 
 
-Decision = ShowError | Redirect | NeedLogin | NeedConsent
+@dataclass(frozen=True)
+class NeedSecondFactor:
+    """Step-up: the session has the password; ask only for the second factor."""
+
+    interaction: str
+    client: Client
+
+
+@dataclass(frozen=True)
+class NeedEnrolment:
+    """A second factor is required but the user has none: the authorization cannot complete."""
+
+    client: Client
+
+
+Decision = ShowError | Redirect | NeedLogin | NeedConsent | NeedSecondFactor | NeedEnrolment
 
 
 class AuthorizationFlow:
@@ -68,7 +88,9 @@ class AuthorizationFlow:
         sessions: SsoSessions,
         interactions: Interactions,
         consent: ConsentGate,
+        mfa: MfaPolicy | None = None,
     ) -> None:
+        self.mfa = mfa
         self.server = server
         self.ctx = server.ctx
         self.sessions = sessions
@@ -118,17 +140,41 @@ class AuthorizationFlow:
             and resumed is not None
             and session.auth_time >= aware(resumed.created_at).replace(microsecond=0)
         )
-        if (
-            session is not None
-            and not fresh
-            and _must_reauthenticate(session, params, prompts, self.ctx.clock())
-        ):
-            session = None
+        step_up = False
+        if session is not None and not fresh:
+            if "login" in prompts:
+                session = None
+            elif _too_old(session, params, self.ctx.clock()):
+                # max_age: a session that has the password re-authenticates with the second
+                # factor alone when the user has one; otherwise the full login again.
+                if "pwd" in session.amr and self.mfa and self.mfa.user_enrolled(session.user_id):
+                    step_up = True
+                else:
+                    session = None
         if session is None:
             if "none" in prompts:
                 return self._error(LoginRequiredError(redirect_uri=redirect_uri, state=state))
             iid = resumed.id if resumed else self.interactions.park(dict(req.query + req.form))
             return NeedLogin(iid, params.get("login_hint"), client)
+        if self.mfa is not None and not self.mfa.satisfied(
+            session.amr, client, session.user_id, params.get("acr_values")
+        ):
+            if not self.mfa.user_enrolled(session.user_id):
+                if "none" in prompts:
+                    needed = InteractionRequiredError(redirect_uri=redirect_uri, state=state)
+                    return self._error(needed)
+                self._audit_mfa_missing(session, client)
+                return NeedEnrolment(client)
+            if "pwd" not in session.amr:
+                # Not a password session (e.g. only a passkey without UV): full login.
+                iid = resumed.id if resumed else self.interactions.park(dict(req.query + req.form))
+                return NeedLogin(iid, params.get("login_hint"), client)
+            step_up = True
+        if step_up:
+            if "none" in prompts:
+                return self._error(InteractionRequiredError(redirect_uri=redirect_uri, state=state))
+            iid = resumed.id if resumed else self.interactions.park(dict(req.query + req.form))
+            return NeedSecondFactor(iid, client)
 
         principal = _principal(session)
         oreq.user = principal
@@ -161,6 +207,18 @@ class AuthorizationFlow:
         )
         return Redirect(self._with_iss(resp))
 
+    def _audit_mfa_missing(self, session: ActiveSession, client: Client) -> None:
+        self.ctx.audit.record(
+            AuditEvent(
+                "authorize.mfa_enrolment_required",
+                Outcome.DENIED,
+                actor=session.user_id,
+                subject=session.user_id,
+                client_id=client.client_id,
+                org_id=client.org_id,
+            )
+        )
+
     def deny(self, req: HttpRequest, db: Session) -> Decision:
         """The user refused consent: access_denied back to the client."""
         from authlib.oauth2.rfc6749 import AccessDeniedError
@@ -186,11 +244,7 @@ def _principal(session: ActiveSession) -> Principal:
     )
 
 
-def _must_reauthenticate(
-    session: ActiveSession, params: dict[str, Any], prompts: set[str], now: datetime
-) -> bool:
-    if "login" in prompts:
-        return True
+def _too_old(session: ActiveSession, params: dict[str, Any], now: datetime) -> bool:
     max_age = params.get("max_age")
     if max_age is not None:
         try:

@@ -198,7 +198,14 @@ def normalise_metadata(meta: dict[str, Any], *, public: bool) -> dict[str, Any]:
         )
     if method == "private_key_jwt" and not (meta.get("jwks") or meta.get("jwks_uri")):
         raise InvalidInput("private_key_jwt needs jwks or jwks_uri")
-    for key in ("jwks", "jwks_uri", "client_uri", "logo_uri", "contacts", "require_mfa"):
+    acr = meta.get("default_acr_values")
+    if acr is not None:
+        if not isinstance(acr, list) or not all(isinstance(v, str) and v for v in acr):
+            raise InvalidInput("default_acr_values must be a list of strings")
+        out["default_acr_values"] = acr[:8]
+    if meta.get("require_mfa") is not None:
+        out["require_mfa"] = bool(meta["require_mfa"])
+    for key in ("jwks", "jwks_uri", "client_uri", "logo_uri", "contacts"):
         if meta.get(key) is not None:
             out[key] = meta[key]
     return out

@@ -44,3 +44,25 @@ class Organisations:
             if org is None:
                 raise NotFound(f"no organisation {ref!r}")
             return org
+
+    def update(
+        self, ref: str, *, require_mfa: bool | None = None, actor: str = "operator"
+    ) -> Organisation:
+        """Change an organisation's sign-in rules: `require_mfa` for every app it owns."""
+        org = self.resolve(ref)
+        with self._db.begin() as s:
+            row = s.get(Organisation, org.id)
+            if row is None:
+                raise NotFound(f"no organisation {ref!r}")
+            if require_mfa is not None:
+                row.require_mfa = require_mfa
+            self._audit.record(
+                AuditEvent(
+                    "org.update",
+                    actor=actor,
+                    org_id=row.id,
+                    detail={"require_mfa": row.require_mfa},
+                ),
+                session=s,
+            )
+            return row

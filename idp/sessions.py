@@ -103,7 +103,7 @@ class SsoSessions:
             row.secret_hash = secret_hash(cookie)
             row.auth_time = now
             row.acr = acr
-            row.amr = sorted(set(amr))
+            row.amr = list(dict.fromkeys(amr))  # RFC 8176 order: first factor first
             row.last_seen_at = now
             row.user_agent = (user_agent or "")[:200] or None
             s.flush()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from fastapi import APIRouter, Request
@@ -18,6 +18,7 @@ from api.services import Services
 from api.throttle import request_cap
 from idp.authorize import Decision
 from idp.http import HttpRequest
+from idp.mfa.policy import ACR_PWD
 
 router = APIRouter()
 
@@ -92,6 +93,7 @@ def login_page(request: Request) -> Response:
         interaction=iid,
         client_name=client.name if client else None,
         username=interaction.params.get("login_hint") if interaction else None,
+        passkey_csrf=pg.csrf.token(request, "passkey"),
         next=local_path(request.query_params.get("next")),
     )
 
@@ -129,6 +131,7 @@ async def login_submit(request: Request) -> Response:
             next=next_path,
             client_name=client.name if client else None,
             error=message,
+            passkey_csrf=pg.csrf.token(request, "passkey"),
         )
         if retry_after is not None:
             page.headers["Retry-After"] = str(retry_after)
@@ -165,13 +168,16 @@ async def login_submit(request: Request) -> Response:
     _session, cookie = await run_in_threadpool(
         lambda: svc.sessions.establish(
             user.id,
-            acr="1",
+            acr=ACR_PWD,
             amr=["pwd"],
             current_cookie=current,
             user_agent=request.headers.get("user-agent"),
         )
     )
     target = f"/authorize/resume?interaction={iid}" if iid else (next_path or "/")
+    if not iid and await run_in_threadpool(svc.factors.enrolled, user.id):
+        # The user's own choice: their second factor, every time.
+        target = f"/login/otp?next={quote(next_path or '/')}"
     response = RedirectResponse(target, status_code=303)
     _set_session_cookie(svc, response, cookie)
     return response

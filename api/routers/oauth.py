@@ -14,7 +14,15 @@ from api.pages import Pages
 from api.services import Services
 from api.throttle import basic_client_id, request_cap, too_many_oauth
 from audit import AuditEvent, Outcome
-from idp.authorize import Decision, NeedConsent, NeedLogin, Redirect, ShowError
+from idp.authorize import (
+    Decision,
+    NeedConsent,
+    NeedEnrolment,
+    NeedLogin,
+    NeedSecondFactor,
+    Redirect,
+    ShowError,
+)
 from idp.http import HttpRequest, HttpResponse
 from idp.registration import RegistrationError
 from idp.tokens import InvalidToken
@@ -35,6 +43,16 @@ def render_decision(
         return RedirectResponse(f"/login?interaction={decision.interaction}", status_code=303)
     if isinstance(decision, NeedConsent):
         return RedirectResponse(f"/consent?interaction={decision.interaction}", status_code=303)
+    if isinstance(decision, NeedSecondFactor):
+        return RedirectResponse(f"/login/otp?interaction={decision.interaction}", status_code=303)
+    if isinstance(decision, NeedEnrolment):
+        return pg.render(
+            request,
+            "mfa_required.html",
+            status=403,
+            lang=pg.lang(request, lang_hint),
+            client_name=decision.client.name,
+        )
     assert isinstance(decision, ShowError)
     lang = pg.lang(request, lang_hint)
     page = pg.error(

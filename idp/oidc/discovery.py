@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from idp.clients import AUTH_METHODS, SIGNING_ALGS
+from idp.mfa.policy import ACR_VALUES
 from idp.oidc.claims import claims_supported
 from idp.server import SCOPES
 
@@ -32,6 +33,7 @@ def provider_metadata(issuer: str, *, registration: bool = True) -> dict[str, An
         "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": claims_supported(),
+        "acr_values_supported": list(ACR_VALUES),
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

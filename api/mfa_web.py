@@ -1,0 +1,95 @@
+"""Helpers the second-factor pages share: the session cookie, local-only `next` targets,
+upgrading a session after a second factor, and small JSON bodies for the passkey calls."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from api.errors import problem
+from api.services import Services
+from idp.mfa.factors import merge_amr
+from idp.mfa.policy import acr_for
+from idp.sessions import ActiveSession
+
+MAX_JSON = 64 * 1024
+
+
+def set_session_cookie(svc: Services, response: Response, value: str) -> None:
+    response.set_cookie(
+        svc.settings.cookie_name,
+        value,
+        httponly=True,
+        secure=svc.settings.secure_cookies,
+        samesite="lax",
+        path="/",
+        max_age=svc.settings.session_ttl,
+    )
+
+
+def local_path(target: str | None, default: str = "/") -> str:
+    """Only a path on this site: never an open redirect."""
+    if not target or len(target) > 512:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target:
+        return default
+    return target
+
+
+def after_login(interaction: str | None, next_path: str | None) -> str:
+    if interaction:
+        return f"/authorize/resume?interaction={interaction}"
+    return local_path(next_path)
+
+
+async def upgrade(
+    request: Request, svc: Services, user_id: str, base_amr: list[str], extra: list[str]
+) -> tuple[ActiveSession, str]:
+    """Re-establish the session with the new factor: same `sid`, new cookie, new auth_time."""
+    amr = merge_amr(base_amr, extra)
+    return await run_in_threadpool(
+        lambda: svc.sessions.establish(
+            user_id,
+            acr=acr_for(amr),
+            amr=amr,
+            current_cookie=request.cookies.get(svc.settings.cookie_name),
+            user_agent=request.headers.get("user-agent"),
+        )
+    )
+
+
+class BadJson(Exception):
+    pass
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise BadJson("send JSON")
+    body = await request.body()
+    if len(body) > MAX_JSON:
+        raise BadJson("body too large")
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError as exc:
+        raise BadJson("malformed JSON") from exc
+    if not isinstance(data, dict):
+        raise BadJson("expected a JSON object")
+    return data
+
+
+def json_problem(status: int, kind: str, detail: str) -> Response:
+    titles = {400: "Bad request", 401: "Not signed in", 403: "Forbidden", 422: "Rejected"}
+    return problem(status, kind, titles.get(status, "Error"), detail)
+
+
+def recently_verified(svc: Services, session: ActiveSession) -> bool:
+    age = (svc.clock() - session.auth_time).total_seconds()
+    return "mfa" in session.amr and age <= svc.settings.mfa_reauth_seconds

@@ -1,0 +1,153 @@
+"""The second step of signing in: the `otp` form (authenticator code or recovery code) and
+passkeys, both as a second factor after the password and as a passwordless sign-in."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.adapter import BadForm, read_form
+from api.deps import pages, services
+from api.mfa_web import (
+    BadJson,
+    after_login,
+    json_problem,
+    local_path,
+    read_json,
+    set_session_cookie,
+    upgrade,
+)
+from api.routers.oauth import session_of
+from api.services import Services
+from audit import AuditEvent
+from idp.mfa.webauthn import PasskeyRejected
+
+router = APIRouter()
+
+PASSKEY_CSRF = "passkey"
+
+
+def _lang_hint(svc: Services, iid: str | None) -> str | None:
+    interaction = svc.interactions.get(iid) if iid else None
+    return interaction.params.get("ui_locales") if interaction else None
+
+
+def _otp_page(
+    request: Request, svc: Services, user_id: str, iid: str, nxt: str, *, error: str = ""
+) -> Response:
+    pg = pages(request)
+    lang = pg.lang(request, _lang_hint(svc, iid))
+    return pg.render(
+        request,
+        "otp.html",
+        status=401 if error else 200,
+        lang=lang,
+        csrf_purpose="otp",
+        passkey_csrf=pg.csrf.token(request, PASSKEY_CSRF),
+        interaction=iid,
+        next=nxt,
+        has_totp=svc.factors.totp.enrolled(user_id),
+        has_passkey=svc.factors.passkeys.enrolled(user_id),
+        error=pg.text(request, error, lang) if error else None,
+    )
+
+
+@router.get("/login/otp")
+def otp_page(request: Request) -> Response:
+    svc = services(request)
+    session = session_of(request, svc)
+    iid = request.query_params.get("interaction") or ""
+    if session is None:
+        target = f"/login?interaction={iid}" if iid else "/login"
+        return RedirectResponse(target, status_code=303)
+    nxt = local_path(request.query_params.get("next"), "")
+    return _otp_page(request, svc, session.user_id, iid, nxt)
+
+
+@router.post("/login/otp")
+async def otp_submit(request: Request) -> Response:
+    svc, pg = services(request), pages(request)
+    try:
+        form = dict(await read_form(request))
+    except BadForm:
+        return pg.error(request, "Something went wrong", "The request could not be completed.")
+    session = session_of(request, svc)
+    iid, nxt = form.get("interaction", "")[:64], local_path(form.get("next"), "")
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    if not pg.csrf.check(request, "otp", form.get("csrf_token")):
+        return _otp_page(
+            request, svc, session.user_id, iid, nxt, error="The form expired. Please try again."
+        )
+    earned = await run_in_threadpool(svc.factors.verify_code, session.user_id, form.get("otp", ""))
+    if earned is None:
+        return _otp_page(
+            request, svc, session.user_id, iid, nxt, error="That code is wrong or was already used."
+        )
+    _s, cookie = await upgrade(request, svc, session.user_id, session.amr, earned)
+    response = RedirectResponse(after_login(iid or None, nxt), status_code=303)
+    set_session_cookie(svc, response, cookie)
+    return response
+
+
+@router.post("/login/passkey/options")
+async def passkey_options(request: Request) -> Response:
+    """Start a passkey sign-in: `mode` "2fa" (after the password) or "passwordless"."""
+    svc, pg = services(request), pages(request)
+    if not pg.csrf.check(request, PASSKEY_CSRF, request.headers.get("x-csrf-token")):
+        return json_problem(403, "csrf", "The page expired. Reload it and try again.")
+    try:
+        body = await read_json(request)
+    except BadJson as exc:
+        return json_problem(400, "invalid_request", str(exc))
+    user_id: str | None = None
+    if body.get("mode") == "2fa":
+        session = session_of(request, svc)
+        if session is None:
+            return json_problem(401, "no_session", "Sign in with your password first.")
+        user_id = session.user_id
+    handle, options = await run_in_threadpool(svc.factors.passkeys.authentication_options, user_id)
+    return JSONResponse(
+        {"handle": handle, "options": options}, headers={"Cache-Control": "no-store"}
+    )
+
+
+@router.post("/login/passkey/verify")
+async def passkey_verify(request: Request) -> Response:
+    svc, pg = services(request), pages(request)
+    if not pg.csrf.check(request, PASSKEY_CSRF, request.headers.get("x-csrf-token")):
+        return json_problem(403, "csrf", "The page expired. Reload it and try again.")
+    try:
+        body = await read_json(request)
+    except BadJson as exc:
+        return json_problem(400, "invalid_request", str(exc))
+    handle, credential = str(body.get("handle") or ""), body.get("credential")
+    iid = str(body.get("interaction") or "")[:64] or None
+    nxt = local_path(str(body.get("next") or ""), "/")
+    session = session_of(request, svc) if body.get("mode") == "2fa" else None
+    if body.get("mode") == "2fa" and session is None:
+        return json_problem(401, "no_session", "Sign in with your password first.")
+    try:
+        login = await run_in_threadpool(
+            svc.factors.passkeys.authenticate,
+            handle,
+            credential,
+            session.user_id if session else None,
+        )
+    except PasskeyRejected:
+        return json_problem(422, "passkey_rejected", "The passkey could not be verified.")
+    if session is not None:
+        _s, cookie = await upgrade(request, svc, session.user_id, session.amr, [login.amr, "mfa"])
+    else:
+        user = await run_in_threadpool(svc.users.get, login.user_id)
+        if user.disabled or not login.user_verified:
+            return json_problem(422, "passkey_rejected", "The passkey could not be verified.")
+        # Possession of the key plus user verification on the device: two factors in one.
+        _s, cookie = await upgrade(request, svc, login.user_id, [], [login.amr, "user", "mfa"])
+        svc.audit.record(AuditEvent("login.passkey", actor=login.user_id, subject=login.user_id))
+    response = JSONResponse(
+        {"redirect": after_login(iid, nxt)}, headers={"Cache-Control": "no-store"}
+    )
+    set_session_cookie(svc, response, cookie)
+    return response

@@ -1,0 +1,264 @@
+"""/account/security: set up and remove second factors — authenticator app (QR code + secret),
+recovery codes (shown once), passkeys (add, rename, remove). Standalone: it needs only an SSO
+session. Someone with a factor enrolled must have used it in this session; removing a factor
+needs a second-factor check within the last few minutes."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.adapter import BadForm, read_form
+from api.deps import pages, services
+from api.mfa_web import (
+    BadJson,
+    json_problem,
+    read_json,
+    recently_verified,
+    set_session_cookie,
+    upgrade,
+)
+from api.routers.oauth import session_of
+from api.services import Services
+from idp.errors import IdpError
+from idp.mfa.webauthn import PasskeyRejected
+from idp.sessions import ActiveSession
+
+router = APIRouter(prefix="/account/security")
+
+HOME = "/account/security"
+FORM_CSRF, PASSKEY_CSRF = "security", "passkey"
+_STEP_UP = f"/login/otp?next={HOME}"
+
+
+def _gate(request: Request, svc: Services) -> ActiveSession | Response:
+    session = session_of(request, svc)
+    if session is None:
+        return RedirectResponse(f"/login?next={HOME}", status_code=303)
+    if "mfa" not in session.amr and svc.factors.enrolled(session.user_id):
+        return RedirectResponse(_STEP_UP, status_code=303)
+    return session
+
+
+def _label(svc: Services, user_id: str) -> str:
+    return svc.users.profile(svc.users.get(user_id)).username
+
+
+def _page(request: Request, svc: Services, session: ActiveSession, **extra: Any) -> Response:
+    pg = pages(request)
+    uid = session.user_id
+    return pg.render(
+        request,
+        "security.html",
+        csrf_purpose=FORM_CSRF,
+        passkey_csrf=pg.csrf.token(request, PASSKEY_CSRF),
+        has_totp=svc.factors.totp.enrolled(uid),
+        enrolled=svc.factors.enrolled(uid),
+        recovery_left=svc.factors.recovery.remaining(uid),
+        passkeys=svc.factors.passkeys.list(uid),
+        notice=request.query_params.get("done"),
+        **extra,
+    )
+
+
+async def _form(request: Request) -> dict[str, str] | None:
+    try:
+        form = dict(await read_form(request))
+    except BadForm:
+        return None
+    return form if pages(request).csrf.check(request, FORM_CSRF, form.get("csrf_token")) else None
+
+
+def _expired(request: Request) -> Response:
+    pg = pages(request)
+    return pg.error(
+        request, "Something went wrong", "The form expired. Please try again.", status=403
+    )
+
+
+@router.get("")
+def security_page(request: Request) -> Response:
+    svc = services(request)
+    gate = _gate(request, svc)
+    return gate if isinstance(gate, Response) else _page(request, svc, gate)
+
+
+@router.post("/totp/start")
+async def totp_start(request: Request) -> Response:
+    svc, pg = services(request), pages(request)
+    gate = _gate(request, svc)
+    if isinstance(gate, Response):
+        return gate
+    if await _form(request) is None:
+        return _expired(request)
+    if svc.factors.totp.enrolled(gate.user_id):
+        return RedirectResponse(HOME, status_code=303)
+    label = await run_in_threadpool(_label, svc, gate.user_id)
+    enrolment = await run_in_threadpool(svc.factors.totp.begin, gate.user_id, label)
+    return pg.render(request, "totp_enrol.html", csrf_purpose=FORM_CSRF, enrolment=enrolment)
+
+
+@router.post("/totp/confirm")
+async def totp_confirm(request: Request) -> Response:
+    svc, pg = services(request), pages(request)
+    gate = _gate(request, svc)
+    if isinstance(gate, Response):
+        return gate
+    form = await _form(request)
+    if form is None:
+        return _expired(request)
+    uid = gate.user_id
+    ok = await run_in_threadpool(
+        lambda: svc.factors.totp.confirm(uid, form.get("otp", "")[:16], actor=uid)
+    )
+    if not ok:
+        label = await run_in_threadpool(_label, svc, uid)
+        enrolment = svc.factors.totp.pending(uid, label)
+        if enrolment is None:
+            return RedirectResponse(HOME, status_code=303)
+        error = pg.text(request, "That code is wrong. Check the time on your phone and try again.")
+        return pg.render(
+            request,
+            "totp_enrol.html",
+            status=400,
+            csrf_purpose=FORM_CSRF,
+            enrolment=enrolment,
+            error=error,
+        )
+    # The user just proved the new factor: the session counts it.
+    _s, cookie = await upgrade(request, svc, uid, gate.amr, ["otp", "mfa"])
+    if svc.factors.recovery.remaining(uid) == 0:
+        codes = await run_in_threadpool(lambda: svc.factors.recovery.generate(uid, actor=uid))
+        response: Response = pg.render(request, "recovery_codes.html", codes=codes)
+    else:
+        response = RedirectResponse(f"{HOME}?done=totp", status_code=303)
+    set_session_cookie(svc, response, cookie)
+    return response
+
+
+@router.post("/totp/remove")
+async def totp_remove(request: Request) -> Response:
+    svc = services(request)
+    gate = _gate(request, svc)
+    if isinstance(gate, Response):
+        return gate
+    if await _form(request) is None:
+        return _expired(request)
+    if not recently_verified(svc, gate):
+        return RedirectResponse(_STEP_UP, status_code=303)
+    uid = gate.user_id
+    try:
+        await run_in_threadpool(lambda: svc.factors.totp.remove(uid, actor=uid))
+    except IdpError:
+        return RedirectResponse(HOME, status_code=303)
+    await run_in_threadpool(_forget_codes_if_no_factor, svc, uid)
+    return RedirectResponse(f"{HOME}?done=removed", status_code=303)
+
+
+def _forget_codes_if_no_factor(svc: Services, uid: str) -> None:
+    if not svc.factors.enrolled(uid):
+        svc.factors.recovery.clear(uid, actor=uid)
+
+
+@router.post("/recovery/regenerate")
+async def recovery_regenerate(request: Request) -> Response:
+    svc, pg = services(request), pages(request)
+    gate = _gate(request, svc)
+    if isinstance(gate, Response):
+        return gate
+    if await _form(request) is None:
+        return _expired(request)
+    uid = gate.user_id
+    if not svc.factors.enrolled(uid):
+        return RedirectResponse(HOME, status_code=303)
+    codes = await run_in_threadpool(lambda: svc.factors.recovery.generate(uid, actor=uid))
+    return pg.render(request, "recovery_codes.html", codes=codes)
+
+
+@router.post("/passkeys/options")
+async def passkey_options(request: Request) -> Response:
+    svc, pg = services(request), pages(request)
+    gate = _gate(request, svc)
+    if isinstance(gate, Response):
+        return json_problem(401, "no_session", "Sign in first.")
+    if not pg.csrf.check(request, PASSKEY_CSRF, request.headers.get("x-csrf-token")):
+        return json_problem(403, "csrf", "The page expired. Reload it and try again.")
+    label = await run_in_threadpool(_label, svc, gate.user_id)
+    handle, options = await run_in_threadpool(
+        svc.factors.passkeys.registration_options, gate.user_id, label
+    )
+    return JSONResponse(
+        {"handle": handle, "options": options}, headers={"Cache-Control": "no-store"}
+    )
+
+
+@router.post("/passkeys")
+async def passkey_register(request: Request) -> Response:
+    svc, pg = services(request), pages(request)
+    gate = _gate(request, svc)
+    if isinstance(gate, Response):
+        return json_problem(401, "no_session", "Sign in first.")
+    if not pg.csrf.check(request, PASSKEY_CSRF, request.headers.get("x-csrf-token")):
+        return json_problem(403, "csrf", "The page expired. Reload it and try again.")
+    try:
+        body = await read_json(request)
+    except BadJson as exc:
+        return json_problem(400, "invalid_request", str(exc))
+    name = str(body.get("name") or "").strip() or pg.text(request, "My passkey")
+    uid = gate.user_id
+    try:
+        key = await run_in_threadpool(
+            svc.factors.passkeys.register,
+            uid,
+            str(body.get("handle") or ""),
+            body.get("credential"),
+            name,
+        )
+    except (PasskeyRejected, IdpError):
+        return json_problem(422, "passkey_rejected", "The passkey could not be registered.")
+    amr = "swk" if key.multi_device else "hwk"
+    _s, cookie = await upgrade(request, svc, uid, gate.amr, [amr, "mfa"])
+    response = JSONResponse({"redirect": f"{HOME}?done=passkey"})
+    set_session_cookie(svc, response, cookie)
+    return response
+
+
+@router.post("/passkeys/{passkey_id}/rename")
+async def passkey_rename(passkey_id: str, request: Request) -> Response:
+    svc = services(request)
+    gate = _gate(request, svc)
+    if isinstance(gate, Response):
+        return gate
+    form = await _form(request)
+    if form is None:
+        return _expired(request)
+    with suppress(IdpError):  # empty name or not this user's key: nothing changes
+        await run_in_threadpool(
+            svc.factors.passkeys.rename, gate.user_id, passkey_id[:36], form.get("name", "")
+        )
+    return RedirectResponse(HOME, status_code=303)
+
+
+@router.post("/passkeys/{passkey_id}/remove")
+async def passkey_remove(passkey_id: str, request: Request) -> Response:
+    svc = services(request)
+    gate = _gate(request, svc)
+    if isinstance(gate, Response):
+        return gate
+    if await _form(request) is None:
+        return _expired(request)
+    if not recently_verified(svc, gate):
+        return RedirectResponse(_STEP_UP, status_code=303)
+    uid = gate.user_id
+    try:
+        await run_in_threadpool(
+            lambda: svc.factors.passkeys.remove(uid, passkey_id[:36], actor=uid)
+        )
+    except IdpError:
+        return RedirectResponse(HOME, status_code=303)
+    await run_in_threadpool(_forget_codes_if_no_factor, svc, uid)
+    return RedirectResponse(f"{HOME}?done=removed", status_code=303)

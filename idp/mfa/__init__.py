@@ -1,0 +1,1 @@
+"""Second factors (TOTP, recovery codes, WebAuthn passkeys) and the rules that ask for them."""

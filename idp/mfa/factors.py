@@ -1,0 +1,55 @@
+"""The user's second factors as one thing: is anything enrolled, check the `otp` field (a TOTP
+code or a recovery code), and the RFC 8176 `amr` each way of signing in earns.
+
+amr per flow (RFC 8176 §2):
+  password + TOTP           -> ["pwd", "otp", "mfa"]
+  password + recovery code  -> ["pwd", "lookup", "mfa"]   (see RECOVERY_AMR)
+  password + passkey        -> ["pwd", "hwk" | "swk", "mfa"]
+  passkey alone, with UV    -> ["hwk" | "swk", "user", "mfa"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from idp.mfa.recovery import RecoveryCodes
+from idp.mfa.totp import TotpFactors, looks_like_totp
+from idp.mfa.webauthn import WebAuthnFactors
+
+# RFC 8176 registers no value for recovery codes, and "otp" would tell the RP a device
+# generated the code. A recovery code is what NIST SP 800-63B calls a look-up secret, so we
+# send the non-registered value "lookup" (RFC 8176 §1 lets parties agree on further values);
+# "mfa" is still right: a look-up secret is an AAL2 "something you have".
+RECOVERY_AMR = "lookup"
+
+
+def merge_amr(*parts: Iterable[str]) -> list[str]:
+    """Order-preserving union: ["pwd"] + ["otp", "mfa"] -> ["pwd", "otp", "mfa"]."""
+    out: list[str] = []
+    for part in parts:
+        for value in part:
+            if value not in out:
+                out.append(value)
+    return out
+
+
+class SecondFactors:
+    def __init__(
+        self, totp: TotpFactors, recovery: RecoveryCodes, passkeys: WebAuthnFactors
+    ) -> None:
+        self.totp, self.recovery, self.passkeys = totp, recovery, passkeys
+
+    def enrolled(self, user_id: str) -> bool:
+        return self.totp.enrolled(user_id) or self.passkeys.enrolled(user_id)
+
+    def verify_code(self, user_id: str, value: str) -> list[str] | None:
+        """The amr this code earns, or None when it is wrong, used before, or too long."""
+        value = value.strip()
+        if not value or len(value) > 64:
+            return None
+        compact = value.replace(" ", "")
+        if looks_like_totp(compact):
+            return ["otp", "mfa"] if self.totp.verify(user_id, compact) else None
+        if self.recovery.use(user_id, value):
+            return [RECOVERY_AMR, "mfa"]
+        return None
