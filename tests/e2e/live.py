@@ -175,6 +175,16 @@ class Deployment:
         """Where apps call from their back end (token, userinfo, introspection)."""
         return self.servers[-1]
 
+    def query(self, sql: str, **params: Any) -> list[Any]:
+        """Read the server's own database, for facts no API shows (e.g. delivery attempts)."""
+        url = self.database_url or f"sqlite:///{self.var_dir / 'satupintu.db'}"
+        engine = create_engine(url)
+        try:
+            with engine.connect() as c:
+                return list(c.execute(text(sql), params))
+        finally:
+            engine.dispose()
+
     def logs(self) -> str:
         return "\n".join(f"--- server :{s.port} ---\n{s.tail()}" for s in self.servers)
 
