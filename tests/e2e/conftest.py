@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from tests.conftest import PG_ADMIN_URL
 from tests.e2e.citizen import Citizen
-from tests.e2e.live import Deployment, PostgresDatabase
+from tests.e2e.live import Deployment, PostgresDatabase, free_port
 from tests.e2e.rp import RegionalApp
 from tests.receiver import Receiver
 
@@ -36,6 +36,8 @@ class Site:
     sehat: dict[str, Any]
     sub: str
     receiver: Receiver
+    bansos: dict[str, Any]  # its back-channel endpoint is down until a test brings it up
+    bansos_port: int
 
     def app(self, registration: dict[str, Any]) -> RegionalApp:
         return RegionalApp(self.idp.issuer, registration, back_url=self.idp.back.url)
@@ -57,7 +59,8 @@ def _set_up(idp: Deployment, receiver: Receiver) -> Site:
         "--scope",
         "openid profile email offline_access",
     )
-    ktp, sehat, user = idp.cli_together(
+    bansos_port = free_port()
+    ktp, sehat, bansos, user = idp.cli_together(
         (
             "clients",
             "create",
@@ -80,6 +83,19 @@ def _set_up(idp: Deployment, receiver: Receiver) -> Site:
             *common,
         ),
         (
+            "clients",
+            "create",
+            "--name",
+            "Layanan Bansos",
+            "--org",
+            ORG,
+            "--redirect-uri",
+            f"{origin}/bansos/callback",
+            "--backchannel-logout-uri",
+            f"http://127.0.0.1:{bansos_port}/backchannel-logout",
+            "--skip-consent",
+        ),
+        (
             "users",
             "create",
             "--username",
@@ -94,7 +110,7 @@ def _set_up(idp: Deployment, receiver: Receiver) -> Site:
             "Budi Santoso",
         ),
     )
-    return Site(idp, origin, ktp, sehat, user["sub"], receiver)
+    return Site(idp, origin, ktp, sehat, user["sub"], receiver, bansos, bansos_port)
 
 
 @pytest.fixture(

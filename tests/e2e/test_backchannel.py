@@ -9,8 +9,7 @@ import pytest
 from oic.oic.message import AccessTokenResponse
 
 from tests.e2e.citizen import Citizen
-from tests.e2e.conftest import ORG, PASSWORD, USERNAME, Site
-from tests.e2e.live import free_port
+from tests.e2e.conftest import PASSWORD, USERNAME, Site
 from tests.e2e.rp import RegionalApp
 from tests.receiver import Receiver
 
@@ -18,22 +17,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_logout_token_delivered_after_the_app_comes_back(site: Site, citizen: Citizen):
-    port = free_port()  # nothing listens here yet: the app is down
+    port = site.bansos_port  # nothing listens here yet: the app is down
     down_url = f"http://127.0.0.1:{port}/backchannel-logout"
-    registration = site.idp.cli(
-        "clients",
-        "create",
-        "--name",
-        "Layanan Bansos",
-        "--org",
-        ORG,
-        "--redirect-uri",
-        f"{site.origin}/bansos/callback",
-        "--backchannel-logout-uri",
-        down_url,
-        "--skip-consent",
-    )
-    app = RegionalApp(site.idp.issuer, registration, back_url=site.idp.back.url)
+    app = RegionalApp(site.idp.issuer, site.bansos, back_url=site.idp.back.url)
     back = app.callback(
         citizen.log_in_through(app.authorization_url(scope=["openid"]), USERNAME, PASSWORD)
     )

@@ -41,18 +41,20 @@ def test_serve_with_two_workers(two_workers: Deployment, browser):
     app_host = Receiver()
     context = browser.new_context(locale="id-ID")
     try:
-        registration = idp.cli(
-            "clients",
-            "create",
-            "--name",
-            "Layanan Perizinan",
-            "--redirect-uri",
-            f"{app_host.origin}/cb",
-            "--scope",
-            "openid profile offline_access",
-            "--skip-consent",
+        registration, _ = idp.cli_together(
+            (
+                "clients",
+                "create",
+                "--name",
+                "Layanan Perizinan",
+                "--redirect-uri",
+                f"{app_host.origin}/cb",
+                "--scope",
+                "openid profile offline_access",
+                "--skip-consent",
+            ),
+            ("users", "create", "--username", "sinta", "--password", "kata-sandi-sinta-1"),
         )
-        idp.cli("users", "create", "--username", "sinta", "--password", "kata-sandi-sinta-1")
         app = RegionalApp(idp.issuer, registration)
         citizen = Citizen(context, app_host.origin)
         url = app.authorization_url(scope=["openid", "profile", "offline_access"])
