@@ -19,7 +19,7 @@ from api.csrf import CsrfGuard
 from api.errors import oauth_error, problem
 from api.middleware import BodyLimit, SecurityHeaders
 from api.pages import Pages
-from api.routers import admin, discovery, login, oauth
+from api.routers import account, admin, discovery, login, oauth, signup
 from api.routers.admin import AdminAuthError
 from api.services import Services, build_services
 from api.settings import Settings
@@ -103,6 +103,8 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     app.include_router(discovery.router)
     app.include_router(oauth.router)
     app.include_router(login.router)
+    app.include_router(signup.router)
+    app.include_router(account.router)
     app.include_router(admin.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
@@ -112,12 +114,8 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
 
     @app.exception_handler(AdminAuthError)
     async def _admin_auth(request: Request, exc: AdminAuthError) -> Response:
-        return problem(
-            exc.status,
-            "unauthorized" if exc.status == 401 else "forbidden",
-            "Not allowed",
-            exc.detail,
-        )
+        kind = {401: "unauthorized", 429: "too_many_requests"}.get(exc.status, "forbidden")
+        return problem(exc.status, kind, "Not allowed", exc.detail, retry_after=exc.retry_after)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -10,7 +10,13 @@ PROBLEM_BASE = "https://satupintu.go.id/problems/"
 
 
 def problem(
-    status: int, kind: str, title: str, detail: str | None = None, **extra: Any
+    status: int,
+    kind: str,
+    title: str,
+    detail: str | None = None,
+    *,
+    retry_after: int | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {"type": PROBLEM_BASE + kind, "title": title, "status": status}
     if detail:
@@ -19,6 +25,8 @@ def problem(
     headers = {"Cache-Control": "no-store"}
     if status == 503:
         headers["Retry-After"] = "5"
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return JSONResponse(
         body, status_code=status, media_type="application/problem+json", headers=headers
     )

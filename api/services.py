@@ -12,17 +12,27 @@ from api.db import make_engine
 from api.settings import Settings
 from audit import AuditLog
 from consent.records import ConsentRegistry
+from idp.account import AccountService
+from idp.account_tokens import AccountTokens
 from idp.authorize import AuthorizationFlow
 from idp.clients import ClientRegistry
 from idp.clock import Clock, system_clock
 from idp.interactions import Interactions
 from idp.keys import KeyRing
+from idp.mail import FileOutbox, Mailer, SmtpConfig, SmtpMailer
+from idp.notices import Notifier
 from idp.oidc.claims import ClaimsSource
 from idp.oidc.logout import LogoutService
 from idp.orgs import Organisations
 from idp.outbound import OutboundClient, OutboundPolicy
+from idp.password_login import PasswordLogin
+from idp.password_policy import PasswordPolicy
+from idp.password_reset import PasswordReset
 from idp.passwords import Argon2Params, PasswordHasher
+from idp.ratelimit import Limits, RateLimiter
+from idp.ratelimit_store import CounterStore, RedisCounterStore, SqlCounterStore
 from idp.registration import Registration
+from idp.self_registration import SelfRegistration
 from idp.server import OpenIDProvider, ServerContext
 from idp.sessions import SsoSessions
 from idp.subjects import SubjectMapper
@@ -57,6 +67,13 @@ class Services:
     claims: ClaimsSource
     registration: Registration
     csrf_key: bytes
+    limiter: RateLimiter
+    password_login: PasswordLogin
+    mailer: Mailer
+    account_tokens: AccountTokens
+    self_registration: SelfRegistration
+    password_reset: PasswordReset
+    account: AccountService
 
     def close(self) -> None:
         self.engine.dispose()
@@ -77,6 +94,45 @@ def make_provider(settings: Settings) -> KeyProvider:
     return LocalKeyring(settings.var_dir / "keyring.json")
 
 
+def make_counter_store(settings: Settings, db: sessionmaker[Session]) -> CounterStore:
+    if settings.redis_url:
+        import redis
+
+        return RedisCounterStore(redis.Redis.from_url(settings.redis_url), settings.redis_prefix)
+    return SqlCounterStore(db)
+
+
+def make_mailer(settings: Settings) -> Mailer:
+    if settings.smtp_host:
+        return SmtpMailer(
+            SmtpConfig(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                user=settings.smtp_user,
+                password=settings.smtp_password,
+                sender=settings.smtp_from,
+                starttls=settings.smtp_starttls,
+                timeout=settings.smtp_timeout,
+            )
+        )
+    return FileOutbox(settings.var_dir / "outbox", settings.smtp_from)
+
+
+def make_limiter(
+    settings: Settings, db: sessionmaker[Session], audit: AuditLog, clock: Clock, key: bytes
+) -> RateLimiter:
+    limits = Limits(
+        free_failures=settings.login_free_failures,
+        max_delay=settings.login_max_delay,
+        failure_window=settings.login_failure_window,
+        ip_failure_limit=settings.ip_failure_limit,
+        ip_failure_window=settings.ip_failure_window,
+        ip_request_limit=settings.ip_request_limit,
+        ip_request_window=settings.ip_request_window,
+    )
+    return RateLimiter(make_counter_store(settings, db), limits, audit, clock, key)
+
+
 def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
@@ -94,7 +150,8 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
             settings.argon2_time_cost, settings.argon2_memory_cost, settings.argon2_parallelism
         )
     )
-    users = UserDirectory(db, cipher, BlindIndex(provider), hasher, audit, clock)
+    policy = PasswordPolicy(min_length=settings.password_min_length)
+    users = UserDirectory(db, cipher, BlindIndex(provider), hasher, audit, clock, policy)
     clients = ClientRegistry(db, audit, clock)
     overlap = timedelta(seconds=max(settings.id_token_ttl, settings.access_token_ttl) + 300)
     keys = KeyRing(db, cipher, audit, clock, overlap)
@@ -142,6 +199,15 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         return bool(client and client.metadata.get("skip_consent"))
 
     consent = ConsentRegistry(db, audit, clock, trusted_clients=trusted)
+    logout = LogoutService(ctx, sessions)
+    limiter = make_limiter(settings, db, audit, clock, provider.mac("ratelimit-key", b"v1"))
+    password_login = PasswordLogin(users, limiter, audit)
+    mailer = make_mailer(settings)
+    notifier = Notifier(mailer, settings.issuer_base)
+    account_tokens = AccountTokens(db, clock)
+    account = AccountService(
+        db, users, sessions, logout, tokens, clients, password_login, notifier, audit, clock
+    )
     return Services(
         settings=settings,
         engine=engine,
@@ -161,8 +227,33 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         interactions=interactions,
         consent=consent,
         flow=AuthorizationFlow(server, sessions, interactions, consent),
-        logout=LogoutService(ctx, sessions),
+        logout=logout,
         claims=ClaimsSource(users, subjects),
         registration=Registration(db, clients, audit, clock),
         csrf_key=provider.mac("csrf-key", b"v1"),
+        limiter=limiter,
+        password_login=password_login,
+        mailer=mailer,
+        account_tokens=account_tokens,
+        self_registration=SelfRegistration(
+            db,
+            users,
+            account_tokens,
+            notifier,
+            audit,
+            clock,
+            verify_ttl=settings.verify_email_ttl,
+        ),
+        password_reset=PasswordReset(
+            db,
+            users,
+            account_tokens,
+            account,
+            password_login,
+            notifier,
+            audit,
+            clock,
+            ttl=settings.password_reset_ttl,
+        ),
+        account=account,
     )

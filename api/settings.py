@@ -53,6 +53,33 @@ class Settings(BaseSettings):
     dek_cache_ttl: float = 60.0
     backchannel_poll_seconds: float = Field(default=1.0, ge=0)
 
+    # Brute-force protection (docs/account.md). Counters live in the database, or in Redis when
+    # redis_url is set; the prefix keeps deployments (and parallel test runs) apart.
+    redis_prefix: str = "satupintu:"
+    login_free_failures: int = Field(default=5, ge=1)  # then each attempt waits 2^(n-free) s
+    login_max_delay: int = Field(default=900, ge=1)  # the cap: a citizen is never locked out
+    login_failure_window: int = Field(default=3600, ge=60)  # failures forgotten after this quiet
+    ip_failure_limit: int = Field(default=100, ge=1)  # failed logins/client auths per IP ...
+    ip_failure_window: int = Field(default=3600, ge=1)  # ... per this many seconds
+    ip_request_limit: int = Field(default=600, ge=0)  # requests to login/token/register per IP
+    # (0 turns the request cap off, e.g. behind a gateway that already limits)
+    ip_request_window: int = Field(default=60, ge=1)
+
+    # Self-registration, email verification and password reset.
+    self_registration_enabled: bool = True
+    verify_email_ttl: int = 24 * 3600
+    password_reset_ttl: int = 30 * 60
+    password_min_length: int = Field(default=8, ge=8)
+
+    # Email: SMTP when smtp_host is set, else a file outbox under var_dir/outbox/.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "SatuPintu <no-reply@satupintu.go.id>"
+    smtp_starttls: bool = True
+    smtp_timeout: float = 10.0
+
     @property
     def db_url(self) -> str:
         if self.database_url:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -51,6 +52,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     org_id: Mapped[str | None] = mapped_column(ForeignKey("idp_organisations.id"))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Self-registered and not yet proven to own the email address: cannot sign in.
+    pending_verification: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(TS)
     updated_at: Mapped[datetime] = mapped_column(TS)
 
@@ -219,3 +222,29 @@ class UsedAssertion(Base):
 
     jti_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(TS, index=True)
+
+
+class RateCounter(Base):
+    """A brute-force counter (the database backend of idp.ratelimit). Times are epoch seconds
+    so one atomic upsert can compare and update them on SQLite and PostgreSQL alike."""
+
+    __tablename__ = "idp_rate_counters"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[float] = mapped_column(Float)
+    last_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class AccountToken(Base):
+    """Single-use emailed links (email verification, password reset), stored as SHA-256."""
+
+    __tablename__ = "idp_account_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(TS)
+    expires_at: Mapped[datetime] = mapped_column(TS)
+    used_at: Mapped[datetime | None] = mapped_column(TS)

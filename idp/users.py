@@ -19,6 +19,7 @@ from audit import AuditEvent, AuditSink, Outcome
 from idp.clock import Clock
 from idp.errors import Conflict, InvalidInput, NotFound
 from idp.models import User
+from idp.password_policy import PasswordPolicy
 from idp.passwords import PasswordHasher
 from vault import BlindIndex, EnvelopeCipher, FieldContext
 from vault.blind_index import normalise
@@ -42,6 +43,7 @@ class UserProfile:
     phone: str | None
     org_id: str | None
     disabled: bool
+    pending_verification: bool
     created_at: datetime
     updated_at: datetime
 
@@ -64,9 +66,11 @@ class UserDirectory:
         hasher: PasswordHasher,
         audit: AuditSink,
         clock: Clock,
+        policy: PasswordPolicy | None = None,
     ) -> None:
         self._db, self._cipher, self._index = db, cipher, index
         self._hasher, self._audit, self._clock = hasher, audit, clock
+        self.policy = policy or PasswordPolicy()
 
     # -- sealing ------------------------------------------------------------------------------
     def _ctx(self, user_id: str, column: str) -> FieldContext:
@@ -91,6 +95,7 @@ class UserDirectory:
             phone=opened["phone"],
             org_id=user.org_id,
             disabled=user.disabled,
+            pending_verification=user.pending_verification,
             created_at=user.created_at,
             updated_at=user.updated_at,
         )
@@ -107,9 +112,12 @@ class UserDirectory:
         phone: str | None = None,
         org_id: str | None = None,
         email_verified: bool = False,
+        pending_verification: bool = False,
         actor: str = "operator",
     ) -> UserProfile:
         _validate(username, password, email, nik, phone, name)
+        if password is not None:
+            self.policy.check(password, identity=(username, email, nik))
         uid = str(uuid.uuid4())
         now = self._clock()
         bidx = self._index.compute
@@ -127,6 +135,7 @@ class UserDirectory:
             name_ct=self._seal(uid, "name", name.strip() if name else None),
             password_hash=self._hasher.hash(password) if password else None,
             org_id=org_id,
+            pending_verification=pending_verification,
             created_at=now,
             updated_at=now,
         )
@@ -162,6 +171,11 @@ class UserDirectory:
     def authenticate(self, login: str, password: str) -> User | None:
         """The user when the password matches; None otherwise, in equal time either way."""
         user = self.find_by_login(login)
+        return user if self.verify_password(user, password) else None
+
+    def verify_password(self, user: User | None, password: str) -> bool:
+        """Whether `password` is `user`'s (equal work when `user` is None or disabled). A failure
+        is audited; a success upgrades the stored hash when the argon2 parameters changed."""
         stored = user.password_hash if user is not None and not user.disabled else None
         ok = self._hasher.verify(stored, password)
         if not ok or user is None:
@@ -173,13 +187,35 @@ class UserDirectory:
                     detail={"reason": "bad_credentials"},
                 )
             )
-            return None
+            return False
         if stored and self._hasher.needs_rehash(stored):
             with self._db.begin() as s:
                 row = s.get(User, user.id)
                 if row is not None:
                     row.password_hash = self._hasher.hash(password)
-        return user
+        return True
+
+    def hash_password(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def set_password(self, s: Session, user_id: str, password: str, *, actor: str) -> None:
+        """Inside `s`: a new password (the caller has applied the policy)."""
+        row = s.get(User, user_id)
+        if row is None:
+            raise NotFound("no such user")
+        row.password_hash = self._hasher.hash(password)
+        row.updated_at = self._clock()
+        self._audit.record(
+            AuditEvent("user.password_change", actor=actor, subject=user_id), session=s
+        )
+
+    def check_policy(self, password: str, user: User | None = None) -> None:
+        """WeakPassword when `password` breaks the policy (also against `user`'s identifiers)."""
+        identity: tuple[str | None, ...] = ()
+        if user is not None:
+            p = self.profile(user)
+            identity = (p.username, p.email, p.nik)
+        self.policy.check(password, identity=identity)
 
     def get(self, sub: str) -> User:
         with self._db() as s:

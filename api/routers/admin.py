@@ -13,9 +13,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from api.adapter import client_ip
 from api.deps import services
 from api.errors import problem
 from api.services import Services
+from audit import AuditEvent, Outcome
 from idp.errors import Conflict, IdpError, InvalidInput, NotFound
 from idp.server import ADMIN_SCOPE
 from idp.tokens import AccessClaims, InvalidToken
@@ -24,20 +26,30 @@ router = APIRouter(prefix="/api/v1", tags=["admin"])
 
 
 class AdminAuthError(Exception):
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, retry_after: int | None = None) -> None:
         super().__init__(detail)
-        self.status, self.detail = status, detail
+        self.status, self.detail, self.retry_after = status, detail, retry_after
 
 
 def admin(request: Request) -> AccessClaims:
+    svc, ip = services(request), client_ip(request)
+    throttled = svc.limiter.check(account=None, ip=ip)
+    if throttled is not None:
+        raise AdminAuthError(
+            429,
+            f"too many failed attempts; retry after {throttled.retry_after} seconds",
+            throttled.retry_after,
+        )
     auth = request.headers.get("authorization", "")
     if auth[:7].lower() != "bearer ":
         raise AdminAuthError(
             401, "a Bearer access token with the satupintu:admin scope is required"
         )
     try:
-        claims = services(request).tokens.verify_access_token(auth[7:].strip())
+        claims = svc.tokens.verify_access_token(auth[7:].strip())
     except InvalidToken as exc:
+        svc.audit.record(AuditEvent("admin.auth", Outcome.FAILURE, detail={"reason": "token"}))
+        svc.limiter.failure(account=None, ip=ip)
         raise AdminAuthError(401, "the access token is invalid or expired") from exc
     if ADMIN_SCOPE not in claims.scopes:
         raise AdminAuthError(403, "the token lacks the satupintu:admin scope")
@@ -45,7 +57,14 @@ def admin(request: Request) -> AccessClaims:
 
 
 def idp_problem(exc: IdpError) -> JSONResponse:
-    status = {NotFound: 404, Conflict: 409, InvalidInput: 422}.get(type(exc), 400)
+    status = next(
+        (
+            code
+            for kind, code in ((NotFound, 404), (Conflict, 409), (InvalidInput, 422))
+            if isinstance(exc, kind)
+        ),
+        400,
+    )
     return problem(status, exc.code, type(exc).__name__, str(exc))
 
 

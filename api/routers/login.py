@@ -12,8 +12,10 @@ from starlette.concurrency import run_in_threadpool
 from api.adapter import BadForm, client_ip, read_form, to_http_request
 from api.deps import pages, services
 from api.i18n import LANG_COOKIE, LOCALES
+from api.pages import Pages
 from api.routers.oauth import render_decision, resume_sync, session_of
 from api.services import Services
+from api.throttle import request_cap
 from idp.authorize import Decision
 from idp.http import HttpRequest
 
@@ -38,6 +40,29 @@ def _set_session_cookie(svc: Services, response: Response, value: str) -> None:
         path="/",
         max_age=svc.settings.session_ttl,
     )
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` when it is a path on this site (no open redirect), else None."""
+    if not target or len(target) > 512:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return target
+
+
+def wait_text(pg: Pages, request: Request, lang: str, seconds: int) -> str:
+    t = pg.gettext(lang)
+    if seconds < 120:
+        return t.gettext("Too many attempts. Please wait %(n)s seconds and try again.") % {
+            "n": seconds
+        }
+    return t.gettext("Too many attempts. Please wait %(n)s minutes and try again.") % {
+        "n": (seconds + 59) // 60
+    }
 
 
 def _ui_locales(svc: Services, iid: str | None) -> str | None:
@@ -67,6 +92,7 @@ def login_page(request: Request) -> Response:
         interaction=iid,
         client_name=client.name if client else None,
         username=interaction.params.get("login_hint") if interaction else None,
+        next=local_path(request.query_params.get("next")),
     )
 
 
@@ -85,13 +111,14 @@ async def login_submit(request: Request) -> Response:
     iid = form.get("interaction") or None
     lang = pg.lang(request, await run_in_threadpool(_ui_locales, svc, iid))
     username = form.get("username", "")[:320]
+    next_path = local_path(form.get("next"))
     client = None
     if iid:
         interaction = svc.interactions.get(iid)
         client = svc.clients.get(interaction.params.get("client_id")) if interaction else None
 
-    def again(message: str, status: int) -> Response:
-        return pg.render(
+    def again(message: str, status: int, retry_after: int | None = None) -> Response:
+        page = pg.render(
             request,
             "login.html",
             status=status,
@@ -99,18 +126,41 @@ async def login_submit(request: Request) -> Response:
             csrf_purpose="login",
             interaction=iid,
             username=username,
+            next=next_path,
             client_name=client.name if client else None,
-            error=pg.text(request, message, lang),
+            error=message,
         )
+        if retry_after is not None:
+            page.headers["Retry-After"] = str(retry_after)
+        return page
 
+    wrong = pg.text(request, "The NIK/email/username or password is wrong.", lang)
+    capped = await run_in_threadpool(request_cap, request, svc, "login")
+    if capped:
+        return again(wait_text(pg, request, lang, capped.retry_after), 429, capped.retry_after)
     if not pg.csrf.check(request, "login", form.get("csrf_token")):
-        return again("The form expired. Please try again.", 403)
+        return again(pg.text(request, "The form expired. Please try again.", lang), 403)
     password = form.get("password", "")
     if not username or not password or len(password) > 256:
-        return again("The NIK/email/username or password is wrong.", 401)
-    user = await run_in_threadpool(svc.users.authenticate, username, password)
+        return again(wrong, 401)
+    result = await run_in_threadpool(
+        svc.password_login.attempt, username, password, client_ip(request)
+    )
+    if result.throttled is not None:
+        wait = result.throttled.retry_after
+        return again(wait_text(pg, request, lang, wait), 429, wait)
+    if result.pending:
+        return again(
+            pg.text(
+                request,
+                "Your account is not active yet. Open the link we emailed you to activate it.",
+                lang,
+            ),
+            403,
+        )
+    user = result.user
     if user is None:
-        return again("The NIK/email/username or password is wrong.", 401)
+        return again(wrong, 401)
     current = request.cookies.get(svc.settings.cookie_name)
     _session, cookie = await run_in_threadpool(
         lambda: svc.sessions.establish(
@@ -121,7 +171,7 @@ async def login_submit(request: Request) -> Response:
             user_agent=request.headers.get("user-agent"),
         )
     )
-    target = f"/authorize/resume?interaction={iid}" if iid else "/"
+    target = f"/authorize/resume?interaction={iid}" if iid else (next_path or "/")
     response = RedirectResponse(target, status_code=303)
     _set_session_cookie(svc, response, cookie)
     return response

@@ -7,11 +7,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.adapter import BadForm, to_http_request, to_response
+from api.adapter import BadForm, client_ip, to_http_request, to_response
 from api.deps import pages, services
 from api.errors import oauth_error
 from api.pages import Pages
 from api.services import Services
+from api.throttle import basic_client_id, request_cap, too_many_oauth
+from audit import AuditEvent, Outcome
 from idp.authorize import Decision, NeedConsent, NeedLogin, Redirect, ShowError
 from idp.http import HttpRequest, HttpResponse
 from idp.registration import RegistrationError
@@ -110,14 +112,38 @@ def _token_sync(svc: Services, req: HttpRequest) -> HttpResponse:
         db.close()
 
 
+def _client_auth_failed(svc: Services, resp: HttpResponse, key: str | None, ip: str | None) -> None:
+    """Count a failed client authentication against the client and the IP."""
+    body = resp.body.decode() if isinstance(resp.body, bytes) else str(resp.body or "")
+    if '"invalid_client"' not in body:
+        if resp.status == 200 and key:
+            svc.limiter.success(key)
+        return
+    svc.audit.record(
+        AuditEvent("client.auth", Outcome.FAILURE, detail={"key": key, "endpoint": "token"})
+    )
+    svc.limiter.failure(account=key, ip=ip)
+
+
 @router.post("/token")
 async def token(request: Request) -> Response:
     svc = services(request)
+    ip = client_ip(request)
+    capped = await run_in_threadpool(request_cap, request, svc, "token")
+    if capped:
+        return too_many_oauth(capped)
     try:
         req = await to_http_request(request, svc.settings.issuer_base)
     except BadForm as exc:
         return oauth_error("invalid_request", str(exc))
-    return to_response(await run_in_threadpool(_token_sync, svc, req))
+    client_id = basic_client_id(request, req.form)
+    key = svc.limiter.key("client", client_id) if client_id else None
+    throttled = await run_in_threadpool(lambda: svc.limiter.check(account=key, ip=ip))
+    if throttled:
+        return too_many_oauth(throttled)
+    resp = await run_in_threadpool(_token_sync, svc, req)
+    await run_in_threadpool(_client_auth_failed, svc, resp, key, ip)
+    return to_response(resp)
 
 
 def _endpoint_sync(svc: Services, name: str, req: HttpRequest) -> HttpResponse:
@@ -198,6 +224,19 @@ async def userinfo(request: Request) -> Response:
 @router.post("/register")
 async def register(request: Request) -> Response:
     svc = services(request)
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "application/x-www-form-urlencoded":
+        # The citizens' self-registration form posts here too; clients send JSON (RFC 7591).
+        from api.routers.signup import register_submit
+
+        return await register_submit(request)
+    capped = await run_in_threadpool(request_cap, request, svc, "register")
+    if capped:
+        return too_many_oauth(capped)
+    ip = client_ip(request)
+    throttled = await run_in_threadpool(lambda: svc.limiter.check(account=None, ip=ip))
+    if throttled:
+        return too_many_oauth(throttled)
     if not svc.settings.registration_enabled:
         return oauth_error("access_denied", "Dynamic registration is disabled.", 403)
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
@@ -210,6 +249,8 @@ async def register(request: Request) -> Response:
     except BadForm as exc:
         return oauth_error("invalid_client_metadata", str(exc))
     except RegistrationError as exc:
+        if exc.status == 401:
+            await run_in_threadpool(lambda: svc.limiter.failure(account=None, ip=ip))
         headers = (
             {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.status == 401 else None
         )
