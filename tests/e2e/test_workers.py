@@ -53,12 +53,12 @@ def test_serve_with_two_workers(two_workers: Deployment, browser):
                 "openid profile offline_access",
                 "--skip-consent",
             ),
-            ("users", "create", "--username", "sinta", "--password", "kata-sandi-sinta-1"),
+            ("users", "create", "--username", "sinta", "--password", "pohon-kelapa-hijau-42"),
         )
         app = RegionalApp(idp.issuer, registration)
         citizen = Citizen(context, app_host.origin)
         url = app.authorization_url(scope=["openid", "profile", "offline_access"])
-        back = app.callback(citizen.log_in_through(url, "sinta", "kata-sandi-sinta-1"))
+        back = app.callback(citizen.log_in_through(url, "sinta", "pohon-kelapa-hijau-42"))
         tokens = app.redeem(back["code"], back["state"])
         assert isinstance(tokens, AccessTokenResponse), tokens.to_dict()
         # Several refreshes land on either worker; each rotation is seen by both.
