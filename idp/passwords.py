@@ -2,10 +2,16 @@
 
 A login with an unknown username still verifies against a dummy hash, so a wrong username and a
 wrong password cost the same time.
+
+At most one hash runs per CPU core at a time (per `parallelism` lanes): more would only
+time-slice the cores between several 19 MiB working sets that evict each other from cache, and
+multiply memory use under a login burst. Waiting logins queue instead.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher as _Argon2
@@ -20,9 +26,17 @@ class Argon2Params:
     parallelism: int = 1
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 class PasswordHasher:
-    def __init__(self, params: Argon2Params | None = None) -> None:
+    def __init__(self, params: Argon2Params | None = None, concurrency: int | None = None) -> None:
         p = params or Argon2Params()
+        self._slots = threading.BoundedSemaphore(concurrency or max(1, _cores() // p.parallelism))
         self._ph = _Argon2(
             time_cost=p.time_cost,
             memory_cost=p.memory_cost,
@@ -32,12 +46,15 @@ class PasswordHasher:
         self._dummy = self._ph.hash("satupintu-dummy-password-for-equal-timing")
 
     def hash(self, password: str) -> str:
-        return self._ph.hash(password)
+        with self._slots:
+            return self._ph.hash(password)
 
     def verify(self, stored: str | None, password: str) -> bool:
         """True when `password` matches; the same work is done when `stored` is None."""
         try:
-            return self._ph.verify(stored or self._dummy, password) and stored is not None
+            with self._slots:
+                ok = self._ph.verify(stored or self._dummy, password)
+            return ok and stored is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 

@@ -7,7 +7,7 @@ passed, the right password works, and other accounts are untouched. An attempt i
 is refused before the password is checked, so it tells a guesser nothing.
 
 Per client IP: at most `ip_failure_limit` failures per `ip_failure_window`, and at most
-`ip_request_limit` requests to the login, token and registration endpoints per
+`ip_request_limit` requests to the login, registration and password-reset endpoints per
 `ip_request_window` (fixed windows).
 
 Keys are HMACed before they are stored or audited: the stores and the audit trail never see a

@@ -1,0 +1,135 @@
+"""OIDC server throughput per CPU core, each figure beside a reference from the same run.
+
+The real server (`satupintu migrate` + `serve`, one worker, SQLite and local keyring in a temp
+dir) runs pinned to one core; wrk, pinned to the other, loads it. References run pinned to the
+server's core too: raw RS256 signing/verification with joserfc and raw argon2id verification
+with argon2-cffi at the server's parameters; node-oidc-provider serves the same kind of
+client_credentials JWT on the same core, loaded the same way.
+
+"Per core" is successful requests per CPU-second the server process used (references: operations
+per CPU-second), so other work on the shared machine does not move the ratios much; the
+wall-clock rate is kept beside it in results.json.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from api.settings import Settings
+from bench import loadgen, nodeprovider
+from bench.harness import Row, row
+from bench.reference import measure_pinned
+from bench.satupintu import SatuPintuServer
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", "6"))
+REF_SECONDS = 3.0
+CONNECTIONS = 8  # enough to keep one core busy; the same for every server
+LOGIN_CONNECTIONS = 4
+REFRESH_TOKENS = 6000
+
+
+def _load(
+    url: str, pid: int, script: str, env: dict[str, str], connections: int = CONNECTIONS
+) -> loadgen.LoadResult:
+    return loadgen.run_wrk(
+        url, script, env, seconds=SECONDS, connections=connections, server_pid=pid
+    )
+
+
+def _post(
+    url: str, pid: int, path: str, body: str, connections: int = CONNECTIONS, **headers: str
+) -> loadgen.LoadResult:
+    env = {
+        "BENCH_PATH": path,
+        "BENCH_BODY": body,
+        **{f"BENCH_{k.upper()}": v for k, v in headers.items()},
+    }
+    result = _load(url, pid, "post.lua", env, connections)
+    if result.non2xx or result.errors or not result.ok:
+        raise RuntimeError(f"load on {path} had failures: {result}")
+    return result
+
+
+def _row(
+    name: str,
+    result: loadgen.LoadResult,
+    unit: str,
+    ref: str,
+    ref_value: float,
+    target: float | None = None,
+) -> Row:
+    return dict(
+        row(name, result.per_core, unit, ref, ref_value, target),
+        wall_rate=result.rate,
+        server_cpu_share=result.server_cpu / result.seconds,
+        requests=result.requests,
+    )
+
+
+def main() -> list[Row]:
+    if not loadgen.available():
+        raise RuntimeError("wrk is not installed (apt-get install wrk)")
+    s = Settings()
+    argon2 = (s.argon2_time_cost, s.argon2_memory_cost, s.argon2_parallelism)
+    rows: list[Row] = []
+    workdir = Path(tempfile.mkdtemp(prefix="satupintu-bench-"))
+    try:
+        with SatuPintuServer(workdir, REFRESH_TOKENS) as (server, fx):
+            url, pid = server.url, server.pid
+            sign = measure_pinned("sign", REF_SECONDS)
+            cc = _post(url, pid, "/token", "grant_type=client_credentials", auth=fx.auth)
+            rows.append(_row("client_credentials", cc, "tokens/s", "raw RS256 sign", sign))
+
+            tokens = workdir / "refresh-tokens.txt"
+            tokens.write_text("\n".join(fx.refresh_tokens) + "\n")
+            refresh = _load(
+                url, pid, "refresh.lua", {"BENCH_TOKENS": str(tokens), "BENCH_AUTH": fx.auth}
+            )
+            # A thread whose tokens ran out re-presents its last one once: that 400 is expected.
+            if refresh.errors or refresh.non2xx > 1 or not refresh.ok:
+                raise RuntimeError(f"refresh run had failures: {refresh}")
+            rows.append(_row("refresh_token", refresh, "tokens/s", "raw RS256 sign", sign))
+
+            verify = measure_pinned("verify", REF_SECONDS)
+            access = server.client_credentials_token(fx)
+            intro = _post(url, pid, "/introspect", f"token={access}", auth=fx.auth)
+            rows.append(_row("introspection", intro, "req/s", "raw RS256 verify", verify))
+
+            raw_argon2 = measure_pinned("argon2", REF_SECONDS, *argon2)
+            cookie, body = server.login_form()
+            login = _post(url, pid, "/login", body, LOGIN_CONNECTIONS, cookie=cookie)
+            rows.append(
+                _row("password_login", login, "logins/s", "raw argon2id verify", raw_argon2, 0.9)
+            )
+        if nodeprovider.available():
+            with nodeprovider.NodeProvider(workdir) as node:
+                assert node.proc is not None
+                node_cc = _post(
+                    node.url,
+                    node.proc.pid,
+                    "/token",
+                    "grant_type=client_credentials",
+                    auth=node.auth,
+                )
+            rows.append(
+                dict(
+                    row(
+                        "client_credentials vs node",
+                        cc.per_core,
+                        "tokens/s",
+                        "node-oidc-provider",
+                        node_cc.per_core,
+                        1.0,
+                    ),
+                    wall_rate=cc.rate,
+                    reference_wall_rate=node_cc.rate,
+                )
+            )
+        else:
+            print("   node/npm not found: the node-oidc-provider comparison is skipped")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return rows
