@@ -200,9 +200,9 @@ def clients_create(
         ):
             if value:
                 meta[key] = value
-        if skip_consent:
-            meta["skip_consent"] = True
-        return svc.clients.create(name=name, metadata=meta, org_id=org_id, public=public)
+        return svc.clients.create(
+            name=name, metadata=meta, org_id=org_id, public=public, skip_consent=skip_consent
+        )
 
     client, secret = _guard(as_json, run)
     _emit(

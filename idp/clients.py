@@ -232,12 +232,18 @@ class ClientRegistry:
         org_id: str | None = None,
         public: bool = False,
         actor: str = "operator",
+        skip_consent: bool = False,
     ) -> tuple[Client, str | None]:
-        """Register a client; returns it with its secret (None for public clients)."""
+        """Register a client; returns it with its secret (None for public clients).
+
+        `skip_consent` marks a first-party app run by the operator. It is a keyword of its own,
+        never read from `metadata`, so a self-registered client cannot grant it to itself."""
         name = name.strip()
         if not 1 <= len(name) <= 200:
             raise InvalidInput("client name must be 1-200 characters")
         meta = normalise_metadata(metadata, public=public)
+        if skip_consent:
+            meta["skip_consent"] = True
         needs_secret = meta["token_endpoint_auth_method"] in SECRET_METHODS
         secret = new_secret() if needs_secret else None
         rec = ClientRecord(

@@ -1,4 +1,6 @@
-"""A tiny HTTP receiver standing in for a regional app's back-channel logout endpoint."""
+"""A tiny HTTP server standing in for a regional app: its back-channel logout endpoint records
+what is POSTed to it, and every page a browser is sent to (the redirect URI) is recorded and
+answered with a small page."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ from urllib.parse import parse_qs
 
 
 class Receiver:
-    def __init__(self, status: int = 200) -> None:
+    def __init__(self, status: int = 200, port: int = 0) -> None:
         self.status = status
         self.received: list[dict[str, str]] = []
+        self.visited: list[str] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -21,11 +24,21 @@ class Receiver:
                 self.send_response(outer.status)
                 self.end_headers()
 
+            def do_GET(self) -> None:
+                outer.visited.append(f"{outer.origin}{self.path}")
+                page = b"<!doctype html><title>Aplikasi daerah</title><h1>Aplikasi daerah</h1>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/backchannel-logout"
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"{self.origin}/backchannel-logout"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -62,6 +62,16 @@ def test_cli_end_to_end(cli, tmp_path):
         "id.go.daerah.app:/cb",
     )
     assert "client_secret" not in public and public["token_endpoint_auth_method"] == "none"
+    portal = cli(
+        "clients",
+        "create",
+        "--name",
+        "Portal",
+        "--skip-consent",
+        "--redirect-uri",
+        "https://portal.example/cb",
+    )
+    assert portal["skip_consent"] is True and "skip_consent" not in public
     user = cli(
         "users",
         "create",
@@ -80,6 +90,7 @@ def test_cli_end_to_end(cli, tmp_path):
     assert {c["client_id"] for c in cli("clients", "list")} == {
         client["client_id"],
         public["client_id"],
+        portal["client_id"],
     }
     keys = cli("keys", "list")
     assert {k["alg"] for k in keys} == {"RS256", "ES256", "EdDSA"}
