@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.adapter import client_ip
 from api.errors import oauth_error, problem
+from api.pages import Pages
 from api.services import Services
 from idp.ratelimit import Throttled
 
@@ -51,3 +52,14 @@ def basic_client_id(request: Request, form: list[tuple[str, str]]) -> str | None
         return unquote(decoded.partition(":")[0])[:128] or None
     found = dict(form).get("client_id")
     return found[:128] if found else None
+
+
+def wait_text(pg: Pages, request: Request, lang: str, seconds: int) -> str:
+    t = pg.gettext(lang)
+    if seconds < 120:
+        return t.gettext("Too many attempts. Please wait %(n)s seconds and try again.") % {
+            "n": seconds
+        }
+    return t.gettext("Too many attempts. Please wait %(n)s minutes and try again.") % {
+        "n": (seconds + 59) // 60
+    }

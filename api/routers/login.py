@@ -12,10 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from api.adapter import BadForm, client_ip, read_form, to_http_request
 from api.deps import pages, services
 from api.i18n import LANG_COOKIE, LOCALES
-from api.pages import Pages
 from api.routers.oauth import render_decision, resume_sync, session_of
 from api.services import Services
-from api.throttle import request_cap
+from api.throttle import request_cap, wait_text
 from idp.authorize import Decision
 from idp.http import HttpRequest
 from idp.mfa.policy import ACR_PWD
@@ -53,17 +52,6 @@ def local_path(target: str | None) -> str | None:
     if "\\" in target:
         return None
     return target
-
-
-def wait_text(pg: Pages, request: Request, lang: str, seconds: int) -> str:
-    t = pg.gettext(lang)
-    if seconds < 120:
-        return t.gettext("Too many attempts. Please wait %(n)s seconds and try again.") % {
-            "n": seconds
-        }
-    return t.gettext("Too many attempts. Please wait %(n)s minutes and try again.") % {
-        "n": (seconds + 59) // 60
-    }
 
 
 def _ui_locales(svc: Services, iid: str | None) -> str | None:

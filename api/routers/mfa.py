@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.adapter import BadForm, read_form
+from api.adapter import BadForm, client_ip, read_form
 from api.deps import pages, services
 from api.mfa_web import (
     BadJson,
@@ -20,6 +20,7 @@ from api.mfa_web import (
 )
 from api.routers.oauth import session_of
 from api.services import Services
+from api.throttle import wait_text
 from audit import AuditEvent
 from idp.mfa.webauthn import PasskeyRejected
 
@@ -34,14 +35,21 @@ def _lang_hint(svc: Services, iid: str | None) -> str | None:
 
 
 def _otp_page(
-    request: Request, svc: Services, user_id: str, iid: str, nxt: str, *, error: str = ""
+    request: Request,
+    svc: Services,
+    user_id: str,
+    iid: str,
+    nxt: str,
+    *,
+    error: str = "",
+    status: int | None = None,
 ) -> Response:
     pg = pages(request)
     lang = pg.lang(request, _lang_hint(svc, iid))
     return pg.render(
         request,
         "otp.html",
-        status=401 if error else 200,
+        status=status or (401 if error else 200),
         lang=lang,
         csrf_purpose="otp",
         passkey_csrf=pg.csrf.token(request, PASSKEY_CSRF),
@@ -80,11 +88,32 @@ async def otp_submit(request: Request) -> Response:
         return _otp_page(
             request, svc, session.user_id, iid, nxt, error="The form expired. Please try again."
         )
+    # A six-digit code falls to guessing without a limit: the password limiter's progressive
+    # delay, keyed by the account, also guards the second factor.
+    key, ip = svc.limiter.key("otp", session.user_id), client_ip(request)
+    throttled = await run_in_threadpool(lambda: svc.limiter.check(account=key, ip=ip))
+    if throttled is not None:
+        lang = pg.lang(request, _lang_hint(svc, iid))
+        page = _otp_page(
+            request,
+            svc,
+            session.user_id,
+            iid,
+            nxt,
+            error=wait_text(pg, request, lang, throttled.retry_after),
+            status=429,
+        )
+        page.headers["Retry-After"] = str(throttled.retry_after)
+        return page
     earned = await run_in_threadpool(svc.factors.verify_code, session.user_id, form.get("otp", ""))
     if earned is None:
+        await run_in_threadpool(
+            lambda: svc.limiter.failure(account=key, ip=ip, subject=session.user_id)
+        )
         return _otp_page(
             request, svc, session.user_id, iid, nxt, error="That code is wrong or was already used."
         )
+    await run_in_threadpool(svc.limiter.success, key)
     _s, cookie = await upgrade(request, svc, session.user_id, session.amr, earned)
     response = RedirectResponse(after_login(iid or None, nxt), status_code=303)
     set_session_cookie(svc, response, cookie)

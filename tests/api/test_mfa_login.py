@@ -233,3 +233,22 @@ def test_max_age_forces_reauthentication(web, services, user, clock):
     claims = finish(web, c, submit_otp(web, location, totp.at(clock())), params, verifier)
     assert claims["amr"] == ["pwd", "otp", "mfa"]
     assert abs(claims["auth_time"] - clock().timestamp()) < 5
+
+
+def test_guessing_second_factor_codes_is_slowed(web, services, user, clock):
+    """Six digits fall to guessing without a limit: after the free failures each guess waits,
+    a guess inside the wait is refused unchecked (even the right code), and the owner's code
+    works once the wait has passed."""
+    totp = enrol_totp(services, user)
+    c = register(services, require_mfa=True)
+    clock.advance(60)
+    resp, params, verifier = password_then(web, c)
+    otp_page = resp.headers["location"]
+    wrong = "000000" if totp.at(clock()) != "000000" else "111111"
+    free = services.settings.login_free_failures
+    assert [submit_otp(web, otp_page, wrong).status_code for _ in range(free)] == [401] * free
+    refused = submit_otp(web, otp_page, totp.at(clock()))
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    clock.advance(int(refused.headers["retry-after"]))
+    claims = finish(web, c, submit_otp(web, otp_page, totp.at(clock())), params, verifier)
+    assert claims["amr"] == ["pwd", "otp", "mfa"]

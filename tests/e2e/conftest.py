@@ -160,6 +160,20 @@ def citizen(browser: Browser, site: Site) -> Iterator[Citizen]:
     context.close()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`@pytest.mark.sites(...)` runs a test only on the deployments it names: the others are
+    deselected (not skipped), so a run never reports a skip for a test that cannot apply."""
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker("sites")
+        callspec = getattr(item, "callspec", None)
+        kind = callspec.params.get("site") if callspec else None
+        (drop if marker and kind not in marker.args else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
