@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, sync_playwright
 from tests.conftest import PG_ADMIN_URL
 from tests.e2e.citizen import Citizen
 from tests.e2e.live import Deployment, PostgresDatabase, free_port
-from tests.e2e.mfa_live import mfa_browser, mfa_idp  # noqa: F401
+from tests.e2e.mfa_live import mfa_idp  # noqa: F401
 from tests.e2e.rp import RegionalApp
 from tests.receiver import Receiver
 

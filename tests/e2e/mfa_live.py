@@ -84,18 +84,6 @@ def mfa_idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveIdp]:
             proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def mfa_browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        yield browser
-        browser.close()
-
-
 def virtual_authenticator(context: Any, page: Any) -> Any:
     """A platform passkey authenticator (CTAP2, internal, resident keys, user verification)."""
     cdp = context.new_cdp_session(page)

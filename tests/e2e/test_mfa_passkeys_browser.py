@@ -61,13 +61,13 @@ def _to_app(page, seen):
 
 
 @pytest.mark.slow
-def test_passkeys_and_totp_in_chromium(mfa_idp, mfa_browser):
+def test_passkeys_and_totp_in_chromium(mfa_idp, browser):
     idp = mfa_idp
     user = idp.cli("users", "create", "--username", "sari", "--password", PASSWORD)
     client = idp.cli("clients", "create", "--name", "Layanan Perizinan", "--redirect-uri", CALLBACK)
     idp.cli("clients", "update", client["client_id"], "--require-mfa")
 
-    context = mfa_browser.new_context(locale="id-ID")
+    context = browser.new_context(locale="id-ID")
     context.set_default_timeout(15_000)
     seen: list[str] = []
     context.on("request", lambda r: seen.append(r.url) if r.url.startswith(CALLBACK) else None)
