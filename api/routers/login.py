@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.adapter import BadForm, client_ip, read_form, to_http_request
 from api.deps import pages, services
 from api.i18n import LANG_COOKIE, LOCALES
+from api.pages import address
 from api.routers.oauth import render_decision, resume_sync, session_of
 from api.services import Services
 from api.throttle import request_cap, wait_text
@@ -114,6 +115,7 @@ async def login_submit(request: Request) -> Response:
             status=status,
             lang=lang,
             csrf_purpose="login",
+            here=address("/login", interaction=iid, next=next_path),
             interaction=iid,
             username=username,
             next=next_path,
