@@ -234,6 +234,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         TotpFactors(db, cipher, audit, clock),
         RecoveryCodes(db, provider.mac("mfa-recovery-codes", b"v1"), audit, clock),
         WebAuthnFactors(db, audit, clock, settings.issuer_base),
+        db,
     )
     mfa = MfaPolicy(db, factors.enrolled)
     return Services(
