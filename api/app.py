@@ -170,14 +170,15 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        if _wants_html(request) and exc.status_code == 404:
+        if _wants_html(request) and exc.status_code in (404, 405):
+            # 405: e.g. a bookmark to an address that only takes a form post.
             pages: Pages = app.state.pages
             return pages.error(
                 request,
                 "Page not found",
                 "The request could not be completed.",
-                status=404,
-                code="not_found",
+                status=exc.status_code,
+                code="not_found" if exc.status_code == 404 else "method_not_allowed",
             )
         if request.url.path.startswith("/api/") or exc.status_code != 405:
             return problem(exc.status_code, "http", str(exc.detail))

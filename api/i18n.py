@@ -1,6 +1,6 @@
 """Languages: Bahasa Indonesia (default) and English, through Babel catalogs.
 
-Choice order: the request's `ui_locales`, then the language the user picked on a page (cookie),
+Choice order: the language the user picked on a page (cookie), then the request's `ui_locales`,
 then `Accept-Language`, then Indonesian. The catalogs are compiled in memory at start-up, so
 no build step is needed.
 """
@@ -48,10 +48,13 @@ def _from_list(values: str) -> str | None:
 
 
 def negotiate(ui_locales: str | None, cookie: str | None, accept_language: str | None) -> str:
-    if ui_locales and (found := _from_list(ui_locales)):
-        return found
+    # The citizen's own click on the language switch outranks what the app asked for: an app
+    # cannot know that this reader prefers the other language, and a switch that does nothing
+    # is broken.
     if cookie in LOCALES:
         return str(cookie)
+    if ui_locales and (found := _from_list(ui_locales)):
+        return found
     if accept_language:
         ranked = sorted(
             (p for p in accept_language.split(",") if p.strip()),

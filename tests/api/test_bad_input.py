@@ -97,3 +97,11 @@ def test_login_page_is_light(web):
     assert len(page.content) + len(css.content) + len(js.content) < 50_000
     scripts = re.findall(r"<script[^>]*>", page.text)
     assert scripts == ['<script src="/static/passkey.js" defer>']
+
+
+def test_a_bookmarked_post_only_address_gets_a_page_not_json(web):
+    r = web.get("/account/password", headers={"Accept": "text/html"})
+    assert r.status_code == 405 and r.headers["content-type"].startswith("text/html")
+    assert "<html" in r.text and "Traceback" not in r.text
+    api = web.delete("/token")
+    assert api.status_code == 405 and api.json()["error"] == "invalid_request"

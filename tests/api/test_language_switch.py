@@ -56,3 +56,11 @@ def test_after_a_refused_new_password_the_switch_keeps_the_reset_link(web, servi
 def test_a_page_answering_a_post_without_an_address_has_no_switch(web, services):
     done = submit(web, "/password/forgot", "/password/forgot", {"login": "siapa-saja"})
     assert done.status_code == 200 and "/lang?" not in done.text
+
+
+def test_the_switch_outranks_the_apps_ui_locales(web):
+    """An app asked for Indonesian; the citizen clicks English: English it is."""
+    asked = web.get("/login?ui_locales=id")
+    assert '<html lang="id"' in asked.text
+    _target, _page = switch_to_english(web, asked)
+    assert '<html lang="en"' in web.get("/login?ui_locales=id").text
