@@ -63,10 +63,12 @@ class AccountService:
         self._tokens, self._clients, self._login = tokens, clients, login
         self._notifier, self._audit, self._clock = notifier, audit, clock
 
-    def _notify(self, user_id: str, kind: str) -> None:
-        self._notifier.send(
-            kind, self._users.profile(self._users.get(user_id)).email, "/password/forgot"
-        )
+    def _notify(self, user_id: str, kind: str, path: str = "/password/forgot") -> None:
+        self._notifier.send(kind, self._users.profile(self._users.get(user_id)).email, path)
+
+    def factors_changed(self, user_id: str) -> None:
+        """Tell the owner their second factors changed (added, removed, codes regenerated)."""
+        self._notify(user_id, "factors_changed", "/account/security")
 
     # -- sessions ------------------------------------------------------------------------------
     def sessions(self, user_id: str) -> list[ActiveSession]:

@@ -77,6 +77,16 @@ _TEXTS: dict[str, tuple[str, str, str, str]] = {
         "An application's access to your SatuPintu account was revoked from the account page.\n"
         "If this was not you, reset your password at:\n\n{link}",
     ),
+    "factors_changed": (
+        "Cara masuk akun SatuPintu Anda berubah",
+        "Cara masuk akun SatuPintu Anda baru saja diubah (aplikasi autentikator, kode\n"
+        "pemulihan, atau passkey). Periksa di:\n\n{link}\n\n"
+        "Jika bukan Anda yang mengubahnya, segera atur ulang kata sandi Anda.",
+        "Your SatuPintu sign-in methods changed",
+        "The sign-in methods of your SatuPintu account were just changed (authenticator app,\n"
+        "recovery codes or passkey). Review them at:\n\n{link}\n\n"
+        "If you did not change them, reset your password now.",
+    ),
 }
 
 KINDS = tuple(_TEXTS)

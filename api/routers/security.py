@@ -129,6 +129,7 @@ async def totp_confirm(request: Request) -> Response:
             enrolment=enrolment,
             error=error,
         )
+    await run_in_threadpool(svc.account.factors_changed, uid)
     # The user just proved the new factor: the session counts it.
     _s, cookie = await upgrade(request, svc, uid, gate.amr, ["otp", "mfa"])
     if svc.factors.recovery.remaining(uid) == 0:
@@ -156,6 +157,7 @@ async def totp_remove(request: Request) -> Response:
     except IdpError:
         return RedirectResponse(HOME, status_code=303)
     await run_in_threadpool(_forget_codes_if_no_factor, svc, uid)
+    await run_in_threadpool(svc.account.factors_changed, uid)
     return RedirectResponse(f"{HOME}?done=removed", status_code=303)
 
 
@@ -176,6 +178,7 @@ async def recovery_regenerate(request: Request) -> Response:
     if not svc.factors.enrolled(uid):
         return RedirectResponse(HOME, status_code=303)
     codes = await run_in_threadpool(lambda: svc.factors.recovery.generate(uid, actor=uid))
+    await run_in_threadpool(svc.account.factors_changed, uid)
     return pg.render(request, "recovery_codes.html", codes=codes)
 
 
@@ -220,6 +223,7 @@ async def passkey_register(request: Request) -> Response:
         )
     except (PasskeyRejected, IdpError):
         return json_problem(422, "passkey_rejected", "The passkey could not be registered.")
+    await run_in_threadpool(svc.account.factors_changed, uid)
     amr = "swk" if key.multi_device else "hwk"
     _s, cookie = await upgrade(request, svc, uid, gate.amr, [amr, "mfa"])
     response = JSONResponse({"redirect": f"{HOME}?done=passkey"})
@@ -261,4 +265,5 @@ async def passkey_remove(passkey_id: str, request: Request) -> Response:
     except IdpError:
         return RedirectResponse(HOME, status_code=303)
     await run_in_threadpool(_forget_codes_if_no_factor, svc, uid)
+    await run_in_threadpool(svc.account.factors_changed, uid)
     return RedirectResponse(f"{HOME}?done=removed", status_code=303)

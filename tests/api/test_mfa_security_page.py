@@ -7,13 +7,14 @@ import re
 
 import pyotp
 
+from tests.api.helpers_account import outbox
 from tests.oidc_rp import csrf_of
 
 PASSWORD = "kata-sandi-rahasia"
 
 
 def _sign_in(web, services):
-    uid = services.users.create(username="rahmat", password=PASSWORD).sub
+    uid = services.users.create(username="rahmat", password=PASSWORD, email="rahmat@example.id").sub
     page = web.get("/login")
     r = web.post(
         "/login",
@@ -76,6 +77,13 @@ def test_enrol_totp_codes_once_and_remove_after_step_up(web, services, clock):
         "mfa.recovery.use",
         "mfa.totp.remove",
     } <= types
+    # The owner hears of each change: enrolment and removal.
+    notices = [
+        m
+        for m in outbox(services)
+        if m["To"] == "rahmat@example.id" and "sign-in methods" in m.get_content()
+    ]
+    assert len(notices) == 2
 
 
 def test_password_only_session_of_enrolled_user_must_step_up(web, services):
