@@ -101,6 +101,7 @@ def serve(
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        access_log=Settings().access_log,
         server_header=False,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -14,6 +15,12 @@ from api.csrf import CsrfGuard
 from api.i18n import LANG_COOKIE, load_catalogs, negotiate
 
 _TEMPLATES = Path(__file__).parent / "templates"
+
+
+def address(path: str, **params: str | None) -> str:
+    """A page's own address with its non-empty query parameters (for the language switch)."""
+    query = urlencode({k: v for k, v in params.items() if v})
+    return f"{path}?{query}" if query else path
 
 
 class Pages:
@@ -46,13 +53,18 @@ class Pages:
         status: int = 200,
         lang: str | None = None,
         csrf_purpose: str | None = None,
+        here: str | None = None,
         **context: Any,
     ) -> HTMLResponse:
+        """`here` is where the language switch comes back to. A page answering a POST has no
+        such address unless the caller names one (the POST's path may have no GET at all):
+        without it the switch is left out rather than leading to an error."""
         lang = lang or self.lang(request)
         translations = self.gettext(lang)
         if csrf_purpose:
             context["csrf"] = self.csrf.token(request, csrf_purpose)
-        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if here is None and request.method in ("GET", "HEAD"):
+            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         env = self.env.overlay()
         env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
         html = env.get_template(template).render(lang=lang, here=here, **context)

@@ -245,6 +245,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         TotpFactors(db, cipher, audit, clock),
         RecoveryCodes(db, secret.key("mfa-recovery-codes"), audit, clock),
         WebAuthnFactors(db, audit, clock, settings.issuer_base),
+        db,
     )
     mfa = MfaPolicy(db, factors.enrolled)
     return Services(

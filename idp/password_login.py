@@ -39,7 +39,8 @@ class PasswordLogin:
     def attempt(self, login: str, password: str, ip: str | None) -> LoginResult:
         user = self._users.find_by_login(login)
         key = self.account_key(login, user)
-        throttled = self.limiter.check(account=key, ip=ip)
+        assessed = self.limiter.assess(account=key, ip=ip)
+        throttled = assessed.throttled
         if throttled is not None:
             self._audit.record(
                 AuditEvent(
@@ -53,7 +54,7 @@ class PasswordLogin:
         if not self._users.verify_password(user, password) or user is None:
             self.limiter.failure(account=key, ip=ip, subject=user.id if user else None)
             return LoginResult()
-        self.limiter.success(key)
+        self.limiter.success(key, had_failures=assessed.account_has_failures)
         if user.pending_verification:
             self._audit.record(
                 AuditEvent(

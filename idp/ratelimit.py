@@ -7,7 +7,7 @@ passed, the right password works, and other accounts are untouched. An attempt i
 is refused before the password is checked, so it tells a guesser nothing.
 
 Per client IP: at most `ip_failure_limit` failures per `ip_failure_window`, and at most
-`ip_request_limit` requests to the login, registration and password-reset endpoints per
+`ip_request_limit` requests to the registration and password-reset endpoints per
 `ip_request_window` (fixed windows).
 
 Keys are HMACed before they are stored or audited: the stores and the audit trail never see a
@@ -45,6 +45,12 @@ class Throttled:
     reason: str  # "account", "ip_failures" or "ip_requests"
 
 
+@dataclass(frozen=True)
+class Assessment:
+    throttled: Throttled | None
+    account_has_failures: bool
+
+
 def _ceil(seconds: float) -> int:
     return max(1, math.ceil(seconds - 1e-9))
 
@@ -78,16 +84,22 @@ class RateLimiter:
     # -- checks before an attempt --------------------------------------------------------------
     def check(self, *, account: str | None, ip: str | None) -> Throttled | None:
         """Whether an attempt may go ahead now. Refusals are audited."""
+        return self.assess(account=account, ip=ip).throttled
+
+    def assess(self, *, account: str | None, ip: str | None) -> Assessment:
+        """`check`, also telling whether the account has failures to forget on success: both
+        counters come back in one read, and a clean account costs no second read later."""
         now = self._now()
+        ipf = self.key("ipf", ip) if ip is not None else None
+        seen = self._store.peek_many([k for k in (account, ipf) if k is not None], now)
         found: Throttled | None = None
         if account is not None:
-            wait = self._account_wait(self._store.peek(account, now), now)
+            wait = self._account_wait(seen.get(account), now)
             if wait > 0:
                 found = Throttled(_ceil(wait), "account")
-        if found is None and ip is not None:
-            counter = self._store.peek(self.key("ipf", ip), now)
-            if counter is not None and counter.count >= self.limits.ip_failure_limit:
-                found = Throttled(_ceil(counter.expires_at - now), "ip_failures")
+        counter = seen.get(ipf) if ipf is not None else None
+        if found is None and counter is not None and counter.count >= self.limits.ip_failure_limit:
+            found = Throttled(_ceil(counter.expires_at - now), "ip_failures")
         if found is not None:
             self._audit.record(
                 AuditEvent(
@@ -100,7 +112,7 @@ class RateLimiter:
                     },
                 )
             )
-        return found
+        return Assessment(found, account is not None and account in seen)
 
     def request(self, ip: str | None, endpoint: str) -> Throttled | None:
         """Count one request from `ip` to a guarded endpoint; Throttled when over the cap."""
@@ -154,7 +166,10 @@ class RateLimiter:
                 )
         return wait
 
-    def success(self, account: str) -> None:
-        """The owner got in: forget the account's failures (a read when there are none)."""
-        if self._store.peek(account, self._now()) is not None:
+    def success(self, account: str, *, had_failures: bool | None = None) -> None:
+        """The owner got in: forget the account's failures. `had_failures` from `assess`
+        spares the read; without it, a read when there are none."""
+        if had_failures is False:
+            return
+        if had_failures or self._store.peek(account, self._now()) is not None:
             self._store.clear(account)

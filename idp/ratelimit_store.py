@@ -34,6 +34,10 @@ class CounterStore(Protocol):
 
     def peek(self, key: str, now: float) -> Counter | None: ...
 
+    def peek_many(self, keys: list[str], now: float) -> dict[str, Counter]:
+        """The live counters among `keys`, in one round trip."""
+        ...
+
     def clear(self, key: str) -> None: ...
 
 
@@ -76,6 +80,18 @@ class SqlCounterStore:
             if row is None or row.expires_at <= now:
                 return None
             return Counter(row.count, row.first_at, row.last_at, row.expires_at)
+
+    def peek_many(self, keys: list[str], now: float) -> dict[str, Counter]:
+        if not keys:
+            return {}
+        t = RateCounter.__table__
+        query = select(t.c.key, t.c.count, t.c.first_at, t.c.last_at, t.c.expires_at).where(
+            t.c.key.in_(keys), t.c.expires_at > now
+        )
+        # A Core read on a pooled connection: this runs before every guarded attempt.
+        with self._db.kw["bind"].connect() as c:
+            rows = c.execute(query).all()
+        return {r[0]: Counter(int(r[1]), float(r[2]), float(r[3]), float(r[4])) for r in rows}
 
     def clear(self, key: str) -> None:
         with self._db.begin() as s:
@@ -134,6 +150,16 @@ class RedisCounterStore:
         if v[0] is None or float(v[3]) <= now:
             return None
         return Counter(int(v[0]), float(v[1]), float(v[2]), float(v[3]))
+
+    def peek_many(self, keys: list[str], now: float) -> dict[str, Counter]:
+        pipe = self._redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.hmget(self._key(key), "count", "first", "last", "exp")
+        found = {}
+        for key, v in zip(keys, pipe.execute(), strict=True):
+            if v[0] is not None and float(v[3]) > now:
+                found[key] = Counter(int(v[0]), float(v[1]), float(v[2]), float(v[3]))
+        return found
 
     def clear(self, key: str) -> None:
         self._redis.delete(self._key(key))

@@ -49,6 +49,7 @@ def _render(
         status=status,
         lang=lang,
         csrf_purpose="account",
+        here="/account",
         profile=svc.users.profile(user),
         sessions=svc.account.sessions(session.user_id),
         apps=svc.account.apps(session.user_id),

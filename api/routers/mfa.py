@@ -18,6 +18,7 @@ from api.mfa_web import (
     set_session_cookie,
     upgrade,
 )
+from api.pages import address
 from api.routers.oauth import session_of
 from api.services import Services
 from api.throttle import wait_text
@@ -52,6 +53,7 @@ def _otp_page(
         status=status or (401 if error else 200),
         lang=lang,
         csrf_purpose="otp",
+        here=address("/login/otp", interaction=iid, next=nxt),
         passkey_csrf=pg.csrf.token(request, PASSKEY_CSRF),
         interaction=iid,
         next=nxt,

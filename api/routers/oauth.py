@@ -24,6 +24,7 @@ from idp.authorize import (
     ShowError,
 )
 from idp.http import HttpRequest, HttpResponse
+from idp.ratelimit import Throttled
 from idp.registration import RegistrationError
 from idp.tokens import InvalidToken
 
@@ -130,17 +131,25 @@ def _token_sync(svc: Services, req: HttpRequest) -> HttpResponse:
         db.close()
 
 
-def _client_auth_failed(svc: Services, resp: HttpResponse, key: str | None, ip: str | None) -> None:
-    """Count a failed client authentication against the client and the IP."""
+def _token_guarded(
+    svc: Services, req: HttpRequest, client_id: str | None, ip: str | None
+) -> HttpResponse | Throttled:
+    """The token request behind the limiter, in one worker-thread hop: refused while the client
+    or the IP is being slowed down; a failed client authentication counts against both."""
+    key = svc.limiter.key("client", client_id) if client_id else None
+    assessed = svc.limiter.assess(account=key, ip=ip)
+    if assessed.throttled is not None:
+        return assessed.throttled
+    resp = _token_sync(svc, req)
     body = resp.body.decode() if isinstance(resp.body, bytes) else str(resp.body or "")
-    if '"invalid_client"' not in body:
-        if resp.status == 200 and key:
-            svc.limiter.success(key)
-        return
-    svc.audit.record(
-        AuditEvent("client.auth", Outcome.FAILURE, detail={"key": key, "endpoint": "token"})
-    )
-    svc.limiter.failure(account=key, ip=ip)
+    if '"invalid_client"' in body:
+        svc.audit.record(
+            AuditEvent("client.auth", Outcome.FAILURE, detail={"key": key, "endpoint": "token"})
+        )
+        svc.limiter.failure(account=key, ip=ip)
+    elif resp.status == 200 and key:
+        svc.limiter.success(key, had_failures=assessed.account_has_failures)
+    return resp
 
 
 @router.post("/token")
@@ -154,12 +163,9 @@ async def token(request: Request) -> Response:
     except BadForm as exc:
         return oauth_error("invalid_request", str(exc))
     client_id = basic_client_id(request, req.form)
-    key = svc.limiter.key("client", client_id) if client_id else None
-    throttled = await run_in_threadpool(lambda: svc.limiter.check(account=key, ip=ip))
-    if throttled:
-        return too_many_oauth(throttled)
-    resp = await run_in_threadpool(_token_sync, svc, req)
-    await run_in_threadpool(_client_auth_failed, svc, resp, key, ip)
+    resp = await run_in_threadpool(_token_guarded, svc, req, client_id, ip)
+    if isinstance(resp, Throttled):
+        return too_many_oauth(resp)
     return to_response(resp)
 
 

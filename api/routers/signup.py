@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.adapter import BadForm, read_form
 from api.deps import pages, services
-from api.pages import Pages
+from api.pages import Pages, address
 from api.routers.login import wait_text
 from api.throttle import request_cap
 from idp.errors import InvalidInput
@@ -91,6 +91,7 @@ async def register_submit(request: Request) -> Response:
             status=status,
             lang=lang,
             csrf_purpose="register",
+            here="/register",
             error=message,
             **fields,
         )
@@ -158,6 +159,7 @@ async def forgot_submit(request: Request) -> Response:
             status=429,
             lang=lang,
             csrf_purpose="forgot",
+            here="/password/forgot",
             error=wait_text(pg, request, lang, capped.retry_after),
         )
         page.headers["Retry-After"] = str(capped.retry_after)
@@ -169,6 +171,7 @@ async def forgot_submit(request: Request) -> Response:
             status=403,
             lang=lang,
             csrf_purpose="forgot",
+            here="/password/forgot",
             error=pg.text(request, "The form expired. Please try again.", lang),
         )
     login = form.get("login", "")[:320]
@@ -213,6 +216,7 @@ async def reset_submit(request: Request) -> Response:
             status=status,
             lang=lang,
             csrf_purpose="reset",
+            here=address("/password/reset", token=token),
             token=token,
             error=message,
         )

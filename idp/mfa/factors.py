@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, sessionmaker
+
 from idp.mfa.recovery import RecoveryCodes
 from idp.mfa.totp import TotpFactors, looks_like_totp
 from idp.mfa.webauthn import WebAuthnFactors
+from idp.models import TotpFactor, WebAuthnCredential
 
 # RFC 8176 registers no value for recovery codes, and "otp" would tell the RP a device
 # generated the code. A recovery code is what NIST SP 800-63B calls a look-up secret, so we
@@ -35,12 +39,23 @@ def merge_amr(*parts: Iterable[str]) -> list[str]:
 
 class SecondFactors:
     def __init__(
-        self, totp: TotpFactors, recovery: RecoveryCodes, passkeys: WebAuthnFactors
+        self,
+        totp: TotpFactors,
+        recovery: RecoveryCodes,
+        passkeys: WebAuthnFactors,
+        db: sessionmaker[Session],
     ) -> None:
         self.totp, self.recovery, self.passkeys = totp, recovery, passkeys
+        self._db = db
 
     def enrolled(self, user_id: str) -> bool:
-        return self.totp.enrolled(user_id) or self.passkeys.enrolled(user_id)
+        """Any confirmed TOTP or passkey, asked in one read (this runs on every password login)."""
+        totp = select(TotpFactor.user_id).where(
+            TotpFactor.user_id == user_id, TotpFactor.confirmed_at.is_not(None)
+        )
+        passkey = select(WebAuthnCredential.id).where(WebAuthnCredential.user_id == user_id)
+        with self._db() as s:
+            return bool(s.scalar(select(exists(totp) | exists(passkey))))
 
     def verify_code(self, user_id: str, value: str) -> list[str] | None:
         """The amr this code earns, or None when it is wrong, used before, or too long."""
