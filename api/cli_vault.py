@@ -184,8 +184,10 @@ def migrate_to_transit(
 ) -> None:
     """Move a local-keyring deployment to Transit (set SATUPINTU_VAULT_ADDR and credentials).
 
-    1. every data key is unwrapped by the local keyring and wrapped by Transit;
-    2. every blind index is recomputed with the Transit hmac key.
+    1. the server secret (pairwise `sub`s, recovery codes, CSRF key) is re-wrapped first, so
+       the services can start on Transit with the same secret;
+    2. every data key is unwrapped by the local keyring and wrapped by Transit;
+    3. every blind index is recomputed with the Transit hmac key.
     Resumable: rows already on Transit are skipped, indexes are recomputed idempotently.
     """
     from vault import BlindIndex
@@ -199,6 +201,7 @@ def migrate_to_transit(
     keyring = settings.var_dir / "keyring.json"
     if not keyring.exists():
         cli._fail(as_json, f"no local keyring at {keyring}")
+    cli._guard(as_json, lambda: _move_server_secret(settings, LocalKeyring(keyring)))
     svc = cli._services(keys=False)
 
     def run() -> dict[str, Any]:
@@ -230,6 +233,24 @@ def migrate_to_transit(
             f"{d['users_reindexed']}, {'complete' if d['complete'] else 'INCOMPLETE: run again'}"
         ),
     )
+
+
+def _move_server_secret(settings: Settings, local: Any) -> None:
+    from api.db import make_engine
+    from api.services import make_provider
+    from vault.keystore import SubjectKeyStore
+    from vault.rewrap import move_one
+    from vault.server_secret import SUBJECT, ServerSecret
+
+    engine = make_engine(settings.db_url)
+    try:
+        store = SubjectKeyStore(engine)
+        if store.get(SUBJECT) is None:  # a deployment that never ran with a server secret
+            ServerSecret(store, local, seed=local.mac_seed).root()
+        target: Any = make_provider(settings)  # a TransitKeyProvider: it can wrap_many
+        move_one(store, SUBJECT, local, target)
+    finally:
+        engine.dispose()
 
 
 @vault_app.command("shred")

@@ -46,6 +46,7 @@ from idp.users import UserDirectory
 from vault import BlindIndex, EnvelopeCipher, FieldContext, KeyProvider, fields
 from vault.keystore import SubjectKeyStore
 from vault.providers.local import LocalKeyring
+from vault.server_secret import ServerSecret
 
 
 @dataclass
@@ -86,7 +87,7 @@ class Services:
         self.engine.dispose()
 
 
-def make_provider(settings: Settings) -> KeyProvider:
+def make_provider(settings: Settings, clock: Clock = system_clock) -> KeyProvider:
     if settings.vault_addr:
         from vault.providers.transit import TransitKeyProvider
 
@@ -97,8 +98,16 @@ def make_provider(settings: Settings) -> KeyProvider:
             secret_id=settings.vault_secret_id,
             mount=settings.vault_mount,
             key=settings.vault_key,
+            # Token renewal follows the injected clock, so tests move time instead of sleeping.
+            monotonic=lambda: clock().timestamp(),
         )
     return LocalKeyring(settings.var_dir / "keyring.json")
+
+
+def make_server_secret(store: SubjectKeyStore, provider: KeyProvider) -> ServerSecret:
+    """The wrapped secret behind pairwise `sub`s, recovery codes, CSRF and rate-limit keys."""
+    seed = provider.mac_seed if isinstance(provider, LocalKeyring) else None
+    return ServerSecret(store, provider, seed=seed)
 
 
 def make_counter_store(settings: Settings, db: sessionmaker[Session]) -> CounterStore:
@@ -143,7 +152,7 @@ def make_limiter(
 def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
-    provider = make_provider(settings)
+    provider = make_provider(settings, clock)
     audit = AuditLog(engine, clock)
 
     def integrity_failed(ctx: FieldContext, reason: str) -> None:
@@ -158,13 +167,15 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
             )
         )
 
+    store = SubjectKeyStore(engine, clock)
     cipher = EnvelopeCipher(
         provider,
-        SubjectKeyStore(engine, clock),
+        store,
         cache_size=settings.dek_cache_size,
         cache_ttl=settings.dek_cache_ttl,
         on_integrity_failure=integrity_failed,
     )
+    secret = make_server_secret(store, provider)
     # Sessions carry the cipher so SealedField attributes open on every loaded row.
     db = sessionmaker(engine, expire_on_commit=False, info={fields.INFO_KEY: cipher})
     hasher = PasswordHasher(
@@ -177,7 +188,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     clients = ClientRegistry(db, audit, clock)
     overlap = timedelta(seconds=max(settings.id_token_ttl, settings.access_token_ttl) + 300)
     keys = KeyRing(db, cipher, audit, clock, overlap)
-    subjects = SubjectMapper(provider)
+    subjects = SubjectMapper(secret)
     tokens = TokenService(
         db,
         keys,
@@ -222,7 +233,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
 
     consent = ConsentRegistry(db, audit, clock, trusted_clients=trusted)
     logout = LogoutService(ctx, sessions)
-    limiter = make_limiter(settings, db, audit, clock, provider.mac("ratelimit-key", b"v1"))
+    limiter = make_limiter(settings, db, audit, clock, secret.key("ratelimit-key"))
     password_login = PasswordLogin(users, limiter, audit)
     mailer = make_mailer(settings)
     notifier = Notifier(mailer, settings.issuer_base)
@@ -232,7 +243,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     )
     factors = SecondFactors(
         TotpFactors(db, cipher, audit, clock),
-        RecoveryCodes(db, provider.mac("mfa-recovery-codes", b"v1"), audit, clock),
+        RecoveryCodes(db, secret.key("mfa-recovery-codes"), audit, clock),
         WebAuthnFactors(db, audit, clock, settings.issuer_base),
         db,
     )
@@ -261,7 +272,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         registration=Registration(db, clients, audit, clock),
         factors=factors,
         mfa=mfa,
-        csrf_key=provider.mac("csrf-key", b"v1"),
+        csrf_key=secret.key("csrf-key"),
         limiter=limiter,
         password_login=password_login,
         mailer=mailer,

@@ -1,25 +1,29 @@
 """Public or pairwise `sub` per client (OIDC Core §8).
 
-Pairwise subjects are a keyed MAC of (sector, user) under a vault-held key, so two regional
-apps in different sectors cannot correlate a citizen without a legal basis to do so.
+Pairwise subjects are a keyed MAC of (sector, user) under the server secret
+(vault.server_secret: wrapped by the key provider, stable across KEK rotation and the move to
+Transit), so two regional apps in different sectors cannot correlate a citizen without a legal
+basis to do so, and keep recognising their users after a key-provider migration.
 """
 
 from __future__ import annotations
 
 import base64
+from typing import Protocol
 
 from idp.clients import Client
-from vault import KeyProvider
+
+
+class Mac(Protocol):
+    def mac(self, purpose: str, data: bytes) -> bytes: ...
 
 
 class SubjectMapper:
-    def __init__(self, provider: KeyProvider) -> None:
-        self._provider = provider
+    def __init__(self, mac: Mac) -> None:
+        self._mac = mac
 
     def for_client(self, client: Client, user_id: str) -> str:
         if client.subject_type != "pairwise":
             return user_id
-        digest = self._provider.mac(
-            "pairwise-sub", f"{client.sector_identifier}|{user_id}".encode()
-        )
+        digest = self._mac.mac("pairwise-sub", f"{client.sector_identifier}|{user_id}".encode())
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

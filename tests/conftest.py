@@ -16,6 +16,13 @@ from sqlalchemy import create_engine, text
 from api.db import METADATA
 from api.migrate import upgrade
 from api.settings import Settings
+from tests.openbao import openbao
+
+__all__ = ["openbao"]
+
+# SATUPINTU_TEST_KEYS=transit runs every test against the session's OpenBao dev server
+# (a Transit key of each test's own) instead of the local keyring. Not the CI default: slower.
+TEST_KEYS = os.environ.get("SATUPINTU_TEST_KEYS", "local")
 
 PG_ADMIN_URL = os.environ.get(
     "SATUPINTU_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -81,6 +88,11 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
         argon2_memory_cost=8192,
         argon2_time_cost=1,
     )
+    if TEST_KEYS == "transit":
+        bao = request.getfixturevalue("openbao")
+        base |= dict(vault_addr=bao.addr, vault_token=bao.token, vault_key=bao.fresh_key())
+    elif TEST_KEYS != "local":
+        raise pytest.UsageError("SATUPINTU_TEST_KEYS must be local or transit")
     if backend == "postgres":
         url = request.getfixturevalue("pg_url")
         _truncate(url)

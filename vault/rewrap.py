@@ -115,3 +115,15 @@ def move_keys(
         if progress is not None:
             progress(len(rows))
     return report
+
+
+def move_one(store: SubjectKeyStore, subject: str, source: KeyProvider, target: Wrapper) -> bool:
+    """`move_keys` for one subject (the server secret, moved before anything needs it)."""
+    row = store.get(subject)
+    source_prefix = "vault" if source.name == "transit" else "local"
+    if row is None or row.wrapped_dek is None:
+        return False
+    if wrapped_version(row.wrapped_dek)[0] != source_prefix:
+        return False
+    new = target.wrap_many([source.unwrap(row.wrapped_dek)])[0]
+    return store.replace_wrapped(subject, row.wrapped_dek, new)

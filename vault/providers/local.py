@@ -7,8 +7,6 @@ Wrapped data keys look like Transit's (`local:v3:<base64>`) so tooling treats bo
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import os
 import threading
@@ -19,6 +17,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from vault.errors import IntegrityFailure, KeyUnavailable
 from vault.provider import DataKey, ProviderStatus
+from vault.server_secret import derive_mac
 
 _PREFIX = b"local:v"
 _AAD = b"satupintu/local-keyring/dek"
@@ -99,9 +98,13 @@ class LocalKeyring:
 
     def mac(self, purpose: str, data: bytes) -> bytes:
         # A per-purpose key derived from the MAC key, so one index cannot be joined to another.
+        return derive_mac(base64.b64decode(self._data["mac_key"]), purpose, data)
+
+    def mac_seed(self) -> DataKey:
+        """The MAC key, wrapped: the first server secret of a deployment that ran on this
+        keyring, so pairwise `sub`s and recovery codes derived before it keep their values."""
         root = base64.b64decode(self._data["mac_key"])
-        key = hmac.new(root, b"purpose:" + purpose.encode(), hashlib.sha256).digest()
-        return hmac.new(key, data, hashlib.sha256).digest()
+        return DataKey(plaintext=root, wrapped=self._wrap(root))
 
     def rotate(self) -> int:
         with self._lock:

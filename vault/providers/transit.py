@@ -65,11 +65,19 @@ class TransitKeyProvider:
         mount: str = "transit",
         key: str = "satupintu",
         timeout: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> TransitKeyProvider:
         if not token and not (role_id and secret_id):
             raise ValueError("Transit needs a token or an AppRole role_id and secret_id")
         client = hvac.Client(url=addr, token=token, timeout=timeout)
-        return cls(client, mount=mount, key=key, role_id=role_id, secret_id=secret_id)
+        return cls(
+            client,
+            mount=mount,
+            key=key,
+            role_id=role_id,
+            secret_id=secret_id,
+            monotonic=monotonic,
+        )
 
     # -- authentication -----------------------------------------------------------------------
     def _login(self) -> None:
