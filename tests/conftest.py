@@ -41,6 +41,12 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         self.offset += timedelta(seconds=seconds)
 
+    def align(self, step: int = 30, into: float = 1.0) -> None:
+        """Move forward to `into` seconds past the start of a `step`-second window, so a code
+        computed now (e.g. TOTP at an offset of -1 step) cannot cross a step boundary before
+        the server checks it."""
+        self.advance((into - self().timestamp()) % step)
+
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:

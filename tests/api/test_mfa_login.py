@@ -33,6 +33,7 @@ def user(services):
 def enrol_totp(services, uid) -> pyotp.TOTP:
     e = services.factors.totp.begin(uid, "dewi")
     totp = pyotp.TOTP(e.secret)
+    services.clock.align()
     assert services.factors.totp.confirm(
         uid, totp.at(services.clock(), counter_offset=-1), actor=uid
     )
