@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event
@@ -21,8 +22,18 @@ METADATA: list[MetaData] = [
 ]
 
 
+def _private_file(url: str) -> None:
+    """Create the SQLite file readable by the owner only (SQLite gives its -wal and -shm files
+    the database file's mode): it holds password hashes and wrapped keys, even if every
+    personal field is ciphertext."""
+    path = url.split(":///", 1)[-1]
+    if path and path != ":memory:" and not os.path.exists(path):
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _private_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
