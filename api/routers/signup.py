@@ -3,20 +3,25 @@ password. Answers never reveal whether an NIK or email is registered."""
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from api.adapter import BadForm, read_form
 from api.deps import pages, services
 from api.pages import Pages, address
 from api.routers.login import wait_text
+from api.services import Services
 from api.throttle import request_cap
 from idp.errors import InvalidInput
 from idp.nik import InvalidNik
 from idp.password_policy import WeakPassword
 
 router = APIRouter()
+log = logging.getLogger("satupintu.signup")
 
 PASSWORD_TEXT = {
     "too_short": "The password must be at least %(n)s characters long.",
@@ -175,14 +180,26 @@ async def forgot_submit(request: Request) -> Response:
             error=pg.text(request, "The form expired. Please try again.", lang),
         )
     login = form.get("login", "")[:320]
-    await run_in_threadpool(svc.password_reset.request, login)
-    return _message(
+    response = _message(
         request,
         pg,
         "Check your email",
         "If an account matches what you entered, we have emailed it a link to choose a new "
         "password. The link works once, for 30 minutes.",
     )
+    # After the answer is sent: the lookup, the token and the mail would otherwise make the
+    # answer slower exactly when an account matches.
+    response.background = BackgroundTask(_request_reset, svc, login)
+    return response
+
+
+def _request_reset(svc: Services, login: str) -> None:
+    """Runs after the answer: a failure (e.g. OpenBao down) can only be logged, never the
+    login itself."""
+    try:
+        svc.password_reset.request(login)
+    except Exception:
+        log.warning("password reset request failed", exc_info=False)
 
 
 @router.get("/password/reset")

@@ -80,3 +80,17 @@ def test_a_newer_link_replaces_the_older(web, services):
     forgot(web, "ratna")
     assert web.get(first).status_code == 400
     assert web.get(last_link(services, "ratna@contoh.id")).status_code == 200
+
+
+def test_a_failure_behind_the_answer_changes_nothing_the_visitor_sees(web, services, caplog):
+    """The lookup and the mail run after the answer is sent: if they fail (here the key
+    provider is gone), the visitor still gets the same page and the log names no login."""
+    setup_user(services)
+
+    def down(_login: str) -> None:
+        raise RuntimeError("key provider unreachable")
+
+    services.password_reset.request = down
+    r = forgot(web, "ratna@contoh.id")
+    assert r.status_code == 200 and r.text == forgot(web, "siapa@contoh.id").text
+    assert "ratna" not in caplog.text and "password reset request failed" in caplog.text
