@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -44,10 +45,12 @@ def _wants_html(request: Request) -> bool:
 
 
 class BackchannelWorker:
-    """Drains the back-channel logout outbox off the request path."""
+    """Drains the back-channel logout outbox off the request path, and sweeps expired rows
+    (idp.housekeeping) every `housekeeping` seconds."""
 
-    def __init__(self, svc: Services, every: float) -> None:
-        self.svc, self.every = svc, every
+    def __init__(self, svc: Services, every: float, housekeeping: float = 0.0) -> None:
+        self.svc, self.every, self.housekeeping = svc, every, housekeeping
+        self._next_sweep = time.monotonic() + housekeeping
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -73,6 +76,12 @@ class BackchannelWorker:
                 self.svc.logout.deliver_due()
             except Exception:  # the worker must survive a database or network blip
                 log.warning("back-channel delivery round failed", exc_info=False)
+            if self.housekeeping > 0 and time.monotonic() >= self._next_sweep:
+                self._next_sweep = time.monotonic() + self.housekeeping
+                try:
+                    self.svc.housekeeping.run()
+                except Exception:
+                    log.warning("housekeeping sweep failed", exc_info=False)
             self._wake.wait(self.every)
             self._wake.clear()
 
@@ -81,7 +90,9 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     settings = settings or Settings()
     svc = svc or build_services(settings)
     svc.keys.ensure()
-    worker = BackchannelWorker(svc, settings.backchannel_poll_seconds)
+    worker = BackchannelWorker(
+        svc, settings.backchannel_poll_seconds, settings.housekeeping_seconds
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

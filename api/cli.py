@@ -85,6 +85,21 @@ def migrate(as_json: JsonOpt = False) -> None:
 
 
 @app.command()
+def housekeeping(as_json: JsonOpt = False) -> None:
+    """Drop expired codes, tokens, challenges and counters now (the server also does it hourly)."""
+    svc = _services()
+    try:
+        dropped = svc.housekeeping.run()
+    finally:
+        svc.close()
+    _emit(
+        as_json,
+        {"dropped": dropped},
+        lambda d: "\n".join(f"{t}: {n}" for t, n in d["dropped"].items()),
+    )
+
+
+@app.command()
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,

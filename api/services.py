@@ -17,6 +17,7 @@ from idp.account_tokens import AccountTokens
 from idp.authorize import AuthorizationFlow
 from idp.clients import ClientRegistry
 from idp.clock import Clock, system_clock
+from idp.housekeeping import Housekeeping
 from idp.interactions import Interactions
 from idp.keys import KeyRing
 from idp.mail import FileOutbox, Mailer, SmtpConfig, SmtpMailer
@@ -82,6 +83,7 @@ class Services:
     self_registration: SelfRegistration
     password_reset: PasswordReset
     account: AccountService
+    housekeeping: Housekeeping
 
     def close(self) -> None:
         self.engine.dispose()
@@ -298,4 +300,5 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
             ttl=settings.password_reset_ttl,
         ),
         account=account,
+        housekeeping=Housekeeping(db, audit, clock),
     )

@@ -97,12 +97,6 @@ class SqlCounterStore:
         with self._db.begin() as s:
             s.execute(delete(RateCounter).where(RateCounter.key == key))
 
-    def purge(self, now: float) -> int:
-        """Housekeeping: drop counters whose window has passed."""
-        with self._db.begin() as s:
-            result = s.execute(delete(RateCounter).where(RateCounter.expires_at <= now))
-            return int(getattr(result, "rowcount", 0) or 0)
-
     def keys(self) -> list[str]:
         with self._db() as s:
             return list(s.scalars(select(RateCounter.key)))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -189,14 +189,6 @@ class TokenService:
     def grant_active(self, s: Session, grant_id: str) -> bool:
         grant = s.get(Grant, grant_id)
         return grant is not None and grant.revoked_at is None
-
-    def purge_expired(self) -> int:
-        """Housekeeping: drop denylist rows whose tokens have expired anyway."""
-        with self._db.begin() as s:
-            result = s.execute(
-                delete(RevokedAccessToken).where(RevokedAccessToken.expires_at < self._clock())
-            )
-            return int(getattr(result, "rowcount", 0) or 0)
 
     def grants_for_user(self, user_id: str) -> list[Grant]:
         with self._db() as s:

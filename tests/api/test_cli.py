@@ -108,3 +108,9 @@ def test_cli_end_to_end(cli, tmp_path):
     raw = (tmp_path / "satupintu.db").read_bytes()
     for secret in (b"budi@desa.id", b"3201011501900001", b"kata-sandi-rahasia"):
         assert secret not in raw
+
+
+def test_housekeeping_reports_what_it_dropped(cli):
+    out = cli("housekeeping")
+    assert set(out["dropped"]) >= {"idp_authorization_codes", "idp_rate_counters"}
+    assert all(n == 0 for n in out["dropped"].values())  # a fresh database has nothing stale

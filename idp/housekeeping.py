@@ -1,0 +1,63 @@
+"""Housekeeping: drop short-lived rows whose time has passed, so tables stay small and no
+expired secret hash lingers longer than it must.
+
+What is dropped, and when:
+  authorization codes, refresh tokens   a day after they expired (a late replay still meets
+                                        its row and is refused as a replay, not as unknown)
+  login interactions, WebAuthn challenges, used client-assertion ids, account links
+  (email verification, password reset), rate-limit counters, revoked-access-token entries
+                                        as soon as they expired
+
+Grants, sessions, users, consents and the audit trail are never touched here.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session, sessionmaker
+
+from audit import AuditEvent, AuditSink
+from idp.clock import Clock
+from idp.models import (
+    AccountToken,
+    AuthorizationCode,
+    Interaction,
+    RateCounter,
+    RefreshToken,
+    RevokedAccessToken,
+    UsedAssertion,
+    WebAuthnChallenge,
+)
+
+REPLAY_MEMORY = timedelta(days=1)
+
+
+class Housekeeping:
+    def __init__(self, db: sessionmaker[Session], audit: AuditSink, clock: Clock) -> None:
+        self._db, self._audit, self._clock = db, audit, clock
+
+    def run(self) -> dict[str, int]:
+        """One sweep, one transaction; returns rows dropped per table."""
+        now = self._clock()
+        late = now - REPLAY_MEMORY
+        sweeps: list[tuple[Any, Any]] = [
+            (AuthorizationCode, AuthorizationCode.expires_at < late),
+            (RefreshToken, RefreshToken.expires_at < late),
+            (Interaction, Interaction.expires_at < now),
+            (WebAuthnChallenge, WebAuthnChallenge.expires_at < now),
+            (UsedAssertion, UsedAssertion.expires_at < now),
+            (AccountToken, AccountToken.expires_at < now),
+            (RevokedAccessToken, RevokedAccessToken.expires_at < now),
+            (RateCounter, RateCounter.expires_at <= now.timestamp()),
+        ]
+        dropped: dict[str, int] = {}
+        with self._db.begin() as s:
+            for model, expired in sweeps:
+                result: Any = s.execute(delete(model).where(expired))
+                dropped[model.__tablename__] = int(result.rowcount or 0)
+        if any(dropped.values()):
+            self._audit.record(AuditEvent("housekeeping.purge", detail=dropped))
+        return dropped
