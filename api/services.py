@@ -300,5 +300,11 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
             ttl=settings.password_reset_ttl,
         ),
         account=account,
-        housekeeping=Housekeeping(db, audit, clock),
+        housekeeping=Housekeeping(
+            db,
+            audit,
+            clock,
+            pending_ttl=timedelta(days=settings.pending_signup_days),
+            shred=cipher.shred,
+        ),
     )

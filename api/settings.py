@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     dek_cache_ttl: float = 60.0
     backchannel_poll_seconds: float = Field(default=1.0, ge=0)
     housekeeping_seconds: float = Field(default=3600.0, ge=0)  # 0: only `satupintu housekeeping`
+    pending_signup_days: int = Field(default=7, ge=1)  # unverified self-registrations dropped after
 
     # Brute-force protection (docs/account.md). Counters live in the database, or in Redis when
     # redis_url is set; the prefix keeps deployments (and parallel test runs) apart.

@@ -8,15 +8,20 @@ What is dropped, and when:
   (email verification, password reset), rate-limit counters, revoked-access-token entries
                                         as soon as they expired
 
-Grants, sessions, users, consents and the audit trail are never touched here.
+  self-registered accounts never verified  `pending_ttl` after registration: the row, its
+                                        links, and (crypto-shredded) its data key, so an
+                                        abandoned sign-up stops holding its NIK and email
+
+Grants, sessions, verified users, consents and the audit trail are never touched here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditEvent, AuditSink
@@ -29,6 +34,7 @@ from idp.models import (
     RefreshToken,
     RevokedAccessToken,
     UsedAssertion,
+    User,
     WebAuthnChallenge,
 )
 
@@ -36,8 +42,17 @@ REPLAY_MEMORY = timedelta(days=1)
 
 
 class Housekeeping:
-    def __init__(self, db: sessionmaker[Session], audit: AuditSink, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: sessionmaker[Session],
+        audit: AuditSink,
+        clock: Clock,
+        *,
+        pending_ttl: timedelta = timedelta(days=7),
+        shred: Callable[[str], object] = lambda _subject: None,
+    ) -> None:
         self._db, self._audit, self._clock = db, audit, clock
+        self._pending_ttl, self._shred = pending_ttl, shred
 
     def run(self) -> dict[str, int]:
         """One sweep, one transaction; returns rows dropped per table."""
@@ -58,6 +73,20 @@ class Housekeeping:
             for model, expired in sweeps:
                 result: Any = s.execute(delete(model).where(expired))
                 dropped[model.__tablename__] = int(result.rowcount or 0)
+            abandoned = list(
+                s.scalars(
+                    select(User.id).where(
+                        User.pending_verification.is_(True),
+                        User.created_at < now - self._pending_ttl,
+                    )
+                )
+            )
+            if abandoned:
+                s.execute(delete(AccountToken).where(AccountToken.user_id.in_(abandoned)))
+                s.execute(delete(User).where(User.id.in_(abandoned)))
+            dropped["abandoned_signups"] = len(abandoned)
+        for subject in abandoned:  # after the commit: a failed shred leaves only a dead key
+            self._shred(subject)
         if any(dropped.values()):
             self._audit.record(AuditEvent("housekeeping.purge", detail=dropped))
         return dropped

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from idp.models import AccountToken, RateCounter, RevokedAccessToken, UsedAssertion
+from vault.keystore import SubjectKey
 
 
 def _count(services, model) -> int:
@@ -39,3 +40,26 @@ def test_sweep_drops_expired_rows_and_keeps_live_ones(services, clock):
     assert services.users.get(user.sub) is not None  # users are never swept
     events = services.audit.recent(type_prefix="housekeeping.")
     assert events and events[0].detail["idp_account_tokens"] == 1
+
+
+def test_an_abandoned_signup_stops_holding_its_nik_and_email(services, clock):
+    """Never verified within `pending_signup_days`: the account, its link and (by shredding
+    its data key) its sealed fields go; the NIK and email can register again."""
+    nik, email = "3273016303850002", "dina@contoh.id"
+    kept = services.users.create(username="tetap", password="kata-sandi-rahasia")
+    sub = services.self_registration.register(
+        nik=nik, email=email, name="Dina", password="kata-sandi-rahasia"
+    )
+    assert sub and services.users.find_by_login(nik) is not None
+    clock.advance(2 * 86400)
+    assert services.housekeeping.run()["abandoned_signups"] == 0  # still within its week
+    clock.advance(6 * 86400)
+    assert services.housekeeping.run()["abandoned_signups"] == 1
+    assert services.users.find_by_login(nik) is None and services.users.find_by_login(email) is None
+    with services.db() as s:
+        key = s.get(SubjectKey, sub)
+    assert key is not None and key.wrapped_dek is None, "the data key should be destroyed"
+    assert services.users.get(kept.sub) is not None
+    assert services.self_registration.register(
+        nik=nik, email=email, name="Dina", password="kata-sandi-rahasia"
+    )
