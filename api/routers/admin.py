@@ -72,6 +72,13 @@ class OrgIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
 
 
+class SignInRules(BaseModel):
+    """The sign-in rules an operator can change after registration (docs/mfa.md)."""
+
+    require_mfa: bool | None = None
+    default_acr_values: list[str] | None = Field(default=None, max_length=5)
+
+
 class ClientIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     org: str | None = None
@@ -124,6 +131,21 @@ async def create_org(body: OrgIn, request: Request, who: AccessClaims = Depends(
     return JSONResponse({"id": org.id, "name": org.name}, status_code=201)
 
 
+@router.patch("/orgs/{ref}")
+async def update_org(
+    ref: str, body: SignInRules, request: Request, who: AccessClaims = Depends(admin)
+) -> Response:
+    """Require a second factor for every app the organisation owns."""
+    svc: Services = services(request)
+    try:
+        org = await _call(
+            svc.orgs.update, ref, require_mfa=body.require_mfa, actor=f"client:{who.client_id}"
+        )
+    except IdpError as exc:
+        return idp_problem(exc)
+    return JSONResponse({"id": org.id, "name": org.name, "require_mfa": org.require_mfa})
+
+
 @router.get("/orgs")
 async def list_orgs(request: Request, who: AccessClaims = Depends(admin)) -> Response:
     orgs = await _call(services(request).orgs.list)
@@ -157,6 +179,21 @@ async def create_client(
 async def list_clients(request: Request, who: AccessClaims = Depends(admin)) -> Response:
     clients = await _call(services(request).clients.list)
     return JSONResponse([client_view(c) for c in clients])
+
+
+@router.patch("/clients/{client_id}")
+async def update_client(
+    client_id: str, body: SignInRules, request: Request, who: AccessClaims = Depends(admin)
+) -> Response:
+    """Change a client's sign-in rules: `require_mfa`, `default_acr_values`."""
+    changes = body.model_dump(exclude_none=True)
+    try:
+        client = await _call(
+            services(request).clients.update, client_id, changes, actor=f"client:{who.client_id}"
+        )
+    except IdpError as exc:
+        return idp_problem(exc)
+    return JSONResponse(client_view(client))
 
 
 @router.delete("/clients/{client_id}", status_code=204)

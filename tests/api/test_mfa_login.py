@@ -253,3 +253,24 @@ def test_guessing_second_factor_codes_is_slowed(web, services, user, clock):
     clock.advance(int(refused.headers["retry-after"]))
     claims = finish(web, c, submit_otp(web, otp_page, totp.at(clock())), params, verifier)
     assert claims["amr"] == ["pwd", "otp", "mfa"]
+
+
+def test_operators_require_mfa_through_the_admin_api(web, services, user, clock):
+    """PATCH /api/v1/clients/{id} (and /orgs/{ref}) set the sign-in rules the CLI sets."""
+    from tests.api.test_admin_and_registration import admin_token
+
+    h = {"Authorization": f"Bearer {admin_token(web, services)}"}
+    c = register(services)
+    r = web.patch(f"/api/v1/clients/{c.client_id}", json={"require_mfa": True}, headers=h)
+    assert r.status_code == 200, r.text
+    enrol_totp(services, user)
+    clock.advance(60)
+    resp, _params, _verifier = password_then(web, c)
+    assert resp.headers["location"].startswith("/login/otp?"), "MFA rule not applied"
+    bad = web.patch(f"/api/v1/clients/{c.client_id}", json={"require_mfa": "ya"}, headers=h)
+    assert bad.status_code == 422 and "Traceback" not in bad.text
+    assert web.patch("/api/v1/clients/nope", json={}, headers=h).status_code == 404
+    services.orgs.create("Dinas Sosial")
+    org = web.patch("/api/v1/orgs/Dinas Sosial", json={"require_mfa": True}, headers=h)
+    assert org.status_code == 200 and org.json()["require_mfa"] is True
+    assert web.patch("/api/v1/clients/x", json={"require_mfa": True}).status_code == 401
