@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.csrf import CsrfGuard
+from api.devices import device_name
 from api.i18n import LANG_COOKIE, load_catalogs, negotiate
 
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -32,6 +33,7 @@ class Pages:
             autoescape=select_autoescape(["html"]),
             extensions=["jinja2.ext.i18n"],
         )
+        self.env.filters["device"] = device_name
 
     def lang(self, request: Request, ui_locales: str | None = None) -> str:
         ui = ui_locales if ui_locales is not None else request.query_params.get("ui_locales")

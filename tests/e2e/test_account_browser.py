@@ -129,10 +129,18 @@ def account_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AccountSi
         receiver.close()
 
 
+# Real-looking user agents: the session list names devices by browser and system.
+AGENTS = {
+    "Laptop": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/156.0.0.0 Safari/537.36",
+    "Ponsel": "Mozilla/5.0 (Linux; Android 14; SM-A155F) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/156.0.0.0 Mobile Safari/537.36",
+}
+DEVICE_NAMES = {"Laptop": "Chrome · Windows", "Ponsel": "Chrome · Android"}
+
+
 def _context(browser: Browser, lang: str, device: str = "Laptop") -> BrowserContext:
-    context = browser.new_context(
-        locale=LOCALE[lang], user_agent=f"Mozilla/5.0 (X11; Linux) Chromium SatuPintuTest-{device}"
-    )
+    context = browser.new_context(locale=LOCALE[lang], user_agent=AGENTS[device])
     context.set_default_timeout(15_000)
     return context
 
@@ -247,15 +255,16 @@ def test_account_flows_in_chromium(account_site: AccountSite, browser: Browser, 
         me.go("/account")
         sessions = me.page.locator("ul.items").first
         assert sessions.locator("li").count() == 2
-        assert "SatuPintuTest-Ponsel" in sessions.inner_text()
-        assert tr(lang, "this device") in sessions.locator("li", has_text="Laptop").inner_text()
+        assert DEVICE_NAMES["Ponsel"] in sessions.inner_text()
+        laptop = sessions.locator("li", has_text=DEVICE_NAMES["Laptop"])
+        assert tr(lang, "this device") in laptop.inner_text()
         apps = me.page.locator("ul.items").nth(1)
         assert "Layanan Perizinan" in apps.inner_text() and "offline_access" in apps.inner_text()
         me.shot("page")
 
         # -- sign the other device out ------------------------------------------------------
         with me.page.expect_navigation():
-            sessions.locator("li", has_text="Ponsel").locator("button").click()
+            sessions.locator("li", has_text=DEVICE_NAMES["Ponsel"]).locator("button").click()
         assert me.page.locator("p.notice").inner_text() == tr(lang, "The session was signed out.")
         assert me.page.locator("ul.items").first.locator("li").count() == 1
         me.shot("session-signed-out")
