@@ -66,13 +66,7 @@ class SelfRegistration:
             except Conflict:
                 existing = self._users.find_by_login(nik) or self._users.find_by_login(email)
             else:
-                token = self._tokens.issue(profile.sub, VERIFY_EMAIL, self._ttl)
-                self._notifier.send(
-                    "verify_email",
-                    profile.email,
-                    f"/verify-email?token={token}",
-                    when=self._clock() + timedelta(seconds=self._ttl),
-                )
+                self._send_verification(profile.sub, profile.email)
                 return profile.sub
         # Same work as a new account (one argon2 hash), then tell the owner, not the visitor.
         self._users.hash_password(password)
@@ -81,8 +75,22 @@ class SelfRegistration:
                 AuditEvent("registration.duplicate", actor="anonymous", subject=existing.id)
             )
             owner = self._users.profile(existing)
-            self._notifier.send("already_registered", owner.email, "/password/forgot")
+            if existing.pending_verification:
+                # Registering again is how a citizen asks for a new link: it goes to the
+                # address on file, so the visitor learns nothing they did not already own.
+                self._send_verification(existing.id, owner.email)
+            else:
+                self._notifier.send("already_registered", owner.email, "/password/forgot")
         return None
+
+    def _send_verification(self, user_id: str, email: str | None) -> None:
+        token = self._tokens.issue(user_id, VERIFY_EMAIL, self._ttl)
+        self._notifier.send(
+            "verify_email",
+            email,
+            f"/verify-email?token={token}",
+            when=self._clock() + timedelta(seconds=self._ttl),
+        )
 
     def verify_email(self, token: str | None) -> str | None:
         """Activate the account the link belongs to; its `sub`, or None for a bad link."""

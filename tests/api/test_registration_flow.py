@@ -92,3 +92,19 @@ def test_registration_form_needs_csrf(web):
     web.get("/register")
     r = web.post("/register", data={"nik": NIK, "email": "a@b.id", "name": "A", "password": "x"})
     assert r.status_code == 403
+
+
+def test_registering_again_before_verifying_sends_a_new_link(web, services, clock):
+    """A lost or expired activation email: the citizen registers again and gets a fresh link
+    at the address on file (a visitor typing someone else's NIK gets nothing)."""
+    register(web)
+    first = last_link(services, "ratna@contoh.id")
+    clock.advance(services.settings.verify_email_ttl + 1)
+    again = register(web, email="lain@contoh.id")  # same NIK, another address
+    assert again.status_code == 200 and "Periksa email" in again.text
+    assert "lain@contoh.id" not in [m["To"] for m in outbox(services)]
+    second = last_link(services, "ratna@contoh.id")
+    assert second != first and second.startswith("/verify-email?token=")
+    assert web.get(first).status_code == 400
+    assert web.get(second).status_code == 200
+    assert sign_in(web, NIK, PASSWORD).status_code == 303
