@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from api.deps import pages
 from api.errors import problem
 from api.services import Services
 from idp.mfa.factors import merge_amr
@@ -88,6 +89,22 @@ async def read_json(request: Request) -> dict[str, Any]:
 def json_problem(status: int, kind: str, detail: str) -> Response:
     titles = {400: "Bad request", 401: "Not signed in", 403: "Forbidden", 422: "Rejected"}
     return problem(status, kind, titles.get(status, "Error"), detail)
+
+
+PASSKEY_CSRF = "passkey"
+
+
+async def passkey_call(request: Request, *, body: bool = True) -> dict[str, Any] | Response:
+    """What every passkey call checks first: the page's CSRF token (`X-CSRF-Token`), then a
+    small JSON object when the call carries one. A Response is the refusal to send back."""
+    if not pages(request).csrf.check(request, PASSKEY_CSRF, request.headers.get("x-csrf-token")):
+        return json_problem(403, "csrf", "The page expired. Reload it and try again.")
+    if not body:
+        return {}
+    try:
+        return await read_json(request)
+    except BadJson as exc:
+        return json_problem(400, "invalid_request", str(exc))
 
 
 def recently_verified(svc: Services, session: ActiveSession) -> bool:

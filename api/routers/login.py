@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from fastapi import APIRouter, Request
@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api.adapter import BadForm, client_ip, read_form, to_http_request
 from api.deps import pages, services
 from api.i18n import LANG_COOKIE, LOCALES
+from api.mfa_web import PASSKEY_CSRF, local_path, set_session_cookie
 from api.pages import address
 from api.routers.oauth import render_decision, resume_sync, session_of
 from api.services import Services
@@ -31,30 +32,6 @@ SCOPE_LABELS = {
     "address": "Address",
     "offline_access": "Stay signed in to this application (offline access)",
 }
-
-
-def _set_session_cookie(svc: Services, response: Response, value: str) -> None:
-    response.set_cookie(
-        svc.settings.cookie_name,
-        value,
-        httponly=True,
-        secure=svc.settings.secure_cookies,
-        samesite="lax",
-        path="/",
-        max_age=svc.settings.session_ttl,
-    )
-
-
-def local_path(target: str | None) -> str | None:
-    """`target` when it is a path on this site (no open redirect), else None."""
-    if not target or len(target) > 512:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:
-        return None
-    return target
 
 
 @dataclass(frozen=True)
@@ -106,8 +83,8 @@ def login_page(request: Request) -> Response:
         interaction=iid,
         client_name=client.name if client else None,
         username=interaction.params.get("login_hint") if interaction else None,
-        passkey_csrf=pg.csrf.token(request, "passkey"),
-        next=local_path(request.query_params.get("next")),
+        passkey_csrf=pg.csrf.token(request, PASSKEY_CSRF),
+        next=local_path(request.query_params.get("next"), "") or None,
     )
 
 
@@ -127,7 +104,7 @@ async def login_submit(request: Request) -> Response:
     interaction = await run_in_threadpool(svc.interactions.get, iid) if iid else None
     lang = pg.lang(request, interaction.params.get("ui_locales") if interaction else None)
     username = form.get("username", "")[:320]
-    next_path = local_path(form.get("next"))
+    next_path = local_path(form.get("next"), "") or None
     client = svc.clients.get(interaction.params.get("client_id")) if interaction else None
 
     def again(message: str, status: int, retry_after: int | None = None) -> Response:
@@ -143,7 +120,7 @@ async def login_submit(request: Request) -> Response:
             next=next_path,
             client_name=client.name if client else None,
             error=message,
-            passkey_csrf=pg.csrf.token(request, "passkey"),
+            passkey_csrf=pg.csrf.token(request, PASSKEY_CSRF),
         )
         if retry_after is not None:
             page.headers["Retry-After"] = str(retry_after)
@@ -187,7 +164,7 @@ async def login_submit(request: Request) -> Response:
         # The user's own choice: their second factor, every time.
         target = f"/login/otp?next={quote(next_path or '/')}"
     response = RedirectResponse(target, status_code=303)
-    _set_session_cookie(svc, response, cookie)
+    set_session_cookie(svc, response, cookie)
     return response
 
 
@@ -385,10 +362,7 @@ async def logout(request: Request) -> Response:
 @router.get("/lang")
 def choose_language(request: Request) -> Response:
     chosen = request.query_params.get("set")
-    target = request.query_params.get("next") or "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        target = "/"  # local paths only: no open redirect
+    target = local_path(request.query_params.get("next"))  # local paths only: no open redirect
     response = RedirectResponse(target, status_code=303)
     if chosen in LOCALES:
         response.set_cookie(

@@ -10,11 +10,11 @@ from starlette.concurrency import run_in_threadpool
 from api.adapter import BadForm, client_ip, read_form
 from api.deps import pages, services
 from api.mfa_web import (
-    BadJson,
+    PASSKEY_CSRF,
     after_login,
     json_problem,
     local_path,
-    read_json,
+    passkey_call,
     set_session_cookie,
     upgrade,
 )
@@ -26,8 +26,6 @@ from audit import AuditEvent
 from idp.mfa.webauthn import PasskeyRejected
 
 router = APIRouter()
-
-PASSKEY_CSRF = "passkey"
 
 
 def _lang_hint(svc: Services, iid: str | None) -> str | None:
@@ -125,13 +123,10 @@ async def otp_submit(request: Request) -> Response:
 @router.post("/login/passkey/options")
 async def passkey_options(request: Request) -> Response:
     """Start a passkey sign-in: `mode` "2fa" (after the password) or "passwordless"."""
-    svc, pg = services(request), pages(request)
-    if not pg.csrf.check(request, PASSKEY_CSRF, request.headers.get("x-csrf-token")):
-        return json_problem(403, "csrf", "The page expired. Reload it and try again.")
-    try:
-        body = await read_json(request)
-    except BadJson as exc:
-        return json_problem(400, "invalid_request", str(exc))
+    svc = services(request)
+    body = await passkey_call(request)
+    if isinstance(body, Response):
+        return body
     user_id: str | None = None
     if body.get("mode") == "2fa":
         session = session_of(request, svc)
@@ -146,13 +141,10 @@ async def passkey_options(request: Request) -> Response:
 
 @router.post("/login/passkey/verify")
 async def passkey_verify(request: Request) -> Response:
-    svc, pg = services(request), pages(request)
-    if not pg.csrf.check(request, PASSKEY_CSRF, request.headers.get("x-csrf-token")):
-        return json_problem(403, "csrf", "The page expired. Reload it and try again.")
-    try:
-        body = await read_json(request)
-    except BadJson as exc:
-        return json_problem(400, "invalid_request", str(exc))
+    svc = services(request)
+    body = await passkey_call(request)
+    if isinstance(body, Response):
+        return body
     handle, credential = str(body.get("handle") or ""), body.get("credential")
     iid = str(body.get("interaction") or "")[:64] or None
     nxt = local_path(str(body.get("next") or ""), "/")

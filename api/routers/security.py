@@ -5,6 +5,7 @@ needs a second-factor check within the last few minutes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
@@ -15,9 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from api.adapter import BadForm, read_form
 from api.deps import pages, services
 from api.mfa_web import (
-    BadJson,
+    PASSKEY_CSRF,
     json_problem,
-    read_json,
+    passkey_call,
     recently_verified,
     set_session_cookie,
     upgrade,
@@ -31,7 +32,7 @@ from idp.sessions import ActiveSession
 router = APIRouter(prefix="/account/security")
 
 HOME = "/account/security"
-FORM_CSRF, PASSKEY_CSRF = "security", "passkey"
+FORM_CSRF = "security"
 _STEP_UP = f"/login/otp?next={HOME}"
 
 
@@ -143,6 +144,12 @@ async def totp_confirm(request: Request) -> Response:
 
 @router.post("/totp/remove")
 async def totp_remove(request: Request) -> Response:
+    return await _remove_factor(request, lambda svc, uid: svc.factors.totp.remove(uid, actor=uid))
+
+
+async def _remove_factor(request: Request, remove: Callable[[Services, str], object]) -> Response:
+    """Removing a factor needs a fresh second-factor check; afterwards the recovery codes go
+    with the last factor, and the owner is told."""
     svc = services(request)
     gate = _gate(request, svc)
     if isinstance(gate, Response):
@@ -153,7 +160,7 @@ async def totp_remove(request: Request) -> Response:
         return RedirectResponse(_STEP_UP, status_code=303)
     uid = gate.user_id
     try:
-        await run_in_threadpool(lambda: svc.factors.totp.remove(uid, actor=uid))
+        await run_in_threadpool(remove, svc, uid)
     except IdpError:
         return RedirectResponse(HOME, status_code=303)
     await run_in_threadpool(_forget_codes_if_no_factor, svc, uid)
@@ -184,12 +191,13 @@ async def recovery_regenerate(request: Request) -> Response:
 
 @router.post("/passkeys/options")
 async def passkey_options(request: Request) -> Response:
-    svc, pg = services(request), pages(request)
+    svc = services(request)
     gate = _gate(request, svc)
     if isinstance(gate, Response):
         return json_problem(401, "no_session", "Sign in first.")
-    if not pg.csrf.check(request, PASSKEY_CSRF, request.headers.get("x-csrf-token")):
-        return json_problem(403, "csrf", "The page expired. Reload it and try again.")
+    refused = await passkey_call(request, body=False)
+    if isinstance(refused, Response):
+        return refused
     label = await run_in_threadpool(_label, svc, gate.user_id)
     handle, options = await run_in_threadpool(
         svc.factors.passkeys.registration_options, gate.user_id, label
@@ -205,12 +213,9 @@ async def passkey_register(request: Request) -> Response:
     gate = _gate(request, svc)
     if isinstance(gate, Response):
         return json_problem(401, "no_session", "Sign in first.")
-    if not pg.csrf.check(request, PASSKEY_CSRF, request.headers.get("x-csrf-token")):
-        return json_problem(403, "csrf", "The page expired. Reload it and try again.")
-    try:
-        body = await read_json(request)
-    except BadJson as exc:
-        return json_problem(400, "invalid_request", str(exc))
+    body = await passkey_call(request)
+    if isinstance(body, Response):
+        return body
     name = str(body.get("name") or "").strip() or pg.text(request, "My passkey")
     uid = gate.user_id
     try:
@@ -249,21 +254,6 @@ async def passkey_rename(passkey_id: str, request: Request) -> Response:
 
 @router.post("/passkeys/{passkey_id}/remove")
 async def passkey_remove(passkey_id: str, request: Request) -> Response:
-    svc = services(request)
-    gate = _gate(request, svc)
-    if isinstance(gate, Response):
-        return gate
-    if await _form(request) is None:
-        return _expired(request)
-    if not recently_verified(svc, gate):
-        return RedirectResponse(_STEP_UP, status_code=303)
-    uid = gate.user_id
-    try:
-        await run_in_threadpool(
-            lambda: svc.factors.passkeys.remove(uid, passkey_id[:36], actor=uid)
-        )
-    except IdpError:
-        return RedirectResponse(HOME, status_code=303)
-    await run_in_threadpool(_forget_codes_if_no_factor, svc, uid)
-    await run_in_threadpool(svc.account.factors_changed, uid)
-    return RedirectResponse(f"{HOME}?done=removed", status_code=303)
+    return await _remove_factor(
+        request, lambda svc, uid: svc.factors.passkeys.remove(uid, passkey_id[:36], actor=uid)
+    )
