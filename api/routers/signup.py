@@ -56,6 +56,17 @@ async def _form(request: Request) -> dict[str, str] | None:
         return None
 
 
+def _dead_link(request: Request, pg: Pages) -> Response:
+    """An emailed link that is wrong, used or expired: one answer, never which of the three."""
+    return _message(
+        request,
+        pg,
+        "This link does not work",
+        "The link is invalid, was already used or has expired.",
+        status=400,
+    )
+
+
 def _message(request: Request, pg: Pages, title: str, message: str, status: int = 200) -> Response:
     lang = pg.lang(request)
     t = pg.gettext(lang)
@@ -128,13 +139,7 @@ async def verify_email(request: Request) -> Response:
     token = request.query_params.get("token")
     done = await run_in_threadpool(svc.self_registration.verify_email, token)
     if done is None:
-        return _message(
-            request,
-            pg,
-            "This link does not work",
-            "The link is invalid, was already used or has expired.",
-            status=400,
-        )
+        return _dead_link(request, pg)
     return _message(
         request,
         pg,
@@ -207,13 +212,7 @@ async def reset_page(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     token = request.query_params.get("token", "")
     if await run_in_threadpool(svc.password_reset.user_for, token) is None:
-        return _message(
-            request,
-            pg,
-            "This link does not work",
-            "The link is invalid, was already used or has expired.",
-            status=400,
-        )
+        return _dead_link(request, pg)
     return pg.render(request, "password_reset.html", csrf_purpose="reset", token=token)
 
 
@@ -246,13 +245,7 @@ async def reset_submit(request: Request) -> Response:
     except InvalidInput as exc:
         return again(input_text(pg, lang, exc, svc.settings.password_min_length), 400)
     if done is None:
-        return _message(
-            request,
-            pg,
-            "This link does not work",
-            "The link is invalid, was already used or has expired.",
-            status=400,
-        )
+        return _dead_link(request, pg)
     request.app.state.backchannel_kick()
     response = _message(
         request,

@@ -88,31 +88,26 @@ class TotpFactors:
         """Activate a pending secret once the user shows a code from it."""
         if not self._accept(user_id, code, pending=True):
             return False
-        with self._db.begin() as s:
-            s.execute(
-                update(TotpFactor)
-                .where(TotpFactor.user_id == user_id)
-                .values(confirmed_at=self._clock())
-            )
-            self._audit.record(
-                AuditEvent("mfa.totp.enrol", actor=actor, subject=user_id), session=s
-            )
+        self._activate(user_id, AuditEvent("mfa.totp.enrol", actor=actor, subject=user_id))
         return True
 
     def provision(self, user_id: str, label: str, *, actor: str) -> TotpEnrolment:
         """Operator-assisted enrolment: active at once (the operator hands the secret over)."""
         enrolment = self.begin(user_id, label)
+        self._activate(
+            user_id,
+            AuditEvent("mfa.totp.enrol", actor=actor, subject=user_id, detail={"by": actor}),
+        )
+        return enrolment
+
+    def _activate(self, user_id: str, event: AuditEvent) -> None:
         with self._db.begin() as s:
             s.execute(
                 update(TotpFactor)
                 .where(TotpFactor.user_id == user_id)
                 .values(confirmed_at=self._clock())
             )
-            self._audit.record(
-                AuditEvent("mfa.totp.enrol", actor=actor, subject=user_id, detail={"by": actor}),
-                session=s,
-            )
-        return enrolment
+            self._audit.record(event, session=s)
 
     def enrolled(self, user_id: str) -> bool:
         with self._db() as s:
