@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from idp.mfa.recovery import RecoveryCodes
 from idp.mfa.totp import TotpFactors, looks_like_totp
 from idp.mfa.webauthn import WebAuthnFactors
-from idp.models import TotpFactor, WebAuthnCredential
 
 # RFC 8176 registers no value for recovery codes, and "otp" would tell the RP a device
 # generated the code. A recovery code is what NIST SP 800-63B calls a look-up secret, so we
@@ -50,10 +49,7 @@ class SecondFactors:
 
     def enrolled(self, user_id: str) -> bool:
         """Any confirmed TOTP or passkey, asked in one read (this runs on every password login)."""
-        totp = select(TotpFactor.user_id).where(
-            TotpFactor.user_id == user_id, TotpFactor.confirmed_at.is_not(None)
-        )
-        passkey = select(WebAuthnCredential.id).where(WebAuthnCredential.user_id == user_id)
+        totp, passkey = TotpFactors.confirmed(user_id), WebAuthnFactors.registered(user_id)
         with self._db() as s:
             return bool(s.scalar(select(exists(totp) | exists(passkey))))
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pyotp
 import segno
-from sqlalchemy import delete, update
+from sqlalchemy import Select, delete, exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditEvent, AuditSink, Outcome
@@ -109,10 +109,16 @@ class TotpFactors:
             )
             self._audit.record(event, session=s)
 
+    @staticmethod
+    def confirmed(user_id: str) -> Select[str]:
+        """The user's confirmed TOTP factor, as a query (SecondFactors asks it with others)."""
+        return select(TotpFactor.user_id).where(
+            TotpFactor.user_id == user_id, TotpFactor.confirmed_at.is_not(None)
+        )
+
     def enrolled(self, user_id: str) -> bool:
         with self._db() as s:
-            row = s.get(TotpFactor, user_id)
-            return row is not None and row.confirmed_at is not None
+            return bool(s.scalar(select(exists(self.confirmed(user_id)))))
 
     def verify(self, user_id: str, code: str) -> bool:
         ok = self._accept(user_id, code, pending=False)

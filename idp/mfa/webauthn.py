@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from webauthn import (
     generate_authentication_options,
@@ -298,10 +298,14 @@ class WebAuthnFactors:
         with self._db() as s:
             return [_passkey(r) for r in self._rows(s, user_id)]
 
+    @staticmethod
+    def registered(user_id: str) -> Select[str]:
+        """The user's passkeys, as a query (SecondFactors asks it with others)."""
+        return select(WebAuthnCredential.id).where(WebAuthnCredential.user_id == user_id)
+
     def enrolled(self, user_id: str) -> bool:
         with self._db() as s:
-            stmt = select(WebAuthnCredential.id).where(WebAuthnCredential.user_id == user_id)
-            return s.scalar(stmt.limit(1)) is not None
+            return bool(s.scalar(select(exists(self.registered(user_id)))))
 
     def rename(self, user_id: str, passkey_id: str, name: str) -> None:
         name = _clean_name(name)
