@@ -17,13 +17,14 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.csrf import CsrfGuard
-from api.errors import oauth_error, problem
+from api.errors import oauth_unavailable, problem
 from api.middleware import BodyLimit, SecurityHeaders
 from api.pages import Pages
 from api.routers import account, admin, discovery, login, mfa, oauth, security, signup
 from api.routers.admin import AdminAuthError
 from api.services import Services, build_services
 from api.settings import Settings
+from api.token_fast_path import TokenFastPath
 from vault import IntegrityFailure, KeyUnavailable, SubjectErased
 
 log = logging.getLogger("satupintu")
@@ -157,9 +158,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
                 "Service unavailable",
                 "a dependency (database or key service) is unavailable",
             )
-        return oauth_error(
-            "temporarily_unavailable", "Please retry shortly.", 503, {"Retry-After": "5"}
-        )
+        return oauth_unavailable()
 
     @app.exception_handler(SubjectErased)
     async def _erased(request: Request, exc: SubjectErased) -> Response:
@@ -197,6 +196,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
             {"error": "invalid_request", "error_description": "method not allowed"}, status_code=405
         )
 
+    app.add_middleware(TokenFastPath, services=svc)  # inside the two below: they apply to it
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     return app

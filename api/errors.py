@@ -40,3 +40,10 @@ def oauth_error(
         status_code=status,
         headers={"Cache-Control": "no-store", "Pragma": "no-cache", **(headers or {})},
     )
+
+
+def oauth_unavailable() -> JSONResponse:
+    """A protocol endpoint whose database or key service is down: retry shortly."""
+    return oauth_error(
+        "temporarily_unavailable", "Please retry shortly.", 503, {"Retry-After": "5"}
+    )

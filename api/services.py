@@ -86,6 +86,7 @@ class Services:
     housekeeping: Housekeeping
 
     def close(self) -> None:
+        self.audit.close()
         self.engine.dispose()
 
 

@@ -41,9 +41,8 @@ def request_cap(request: Request, svc: Services, endpoint: str) -> Throttled | N
     return svc.limiter.request(client_ip(request), endpoint)
 
 
-def basic_client_id(request: Request, form: list[tuple[str, str]]) -> str | None:
+def basic_client_id(auth: str, form: list[tuple[str, str]]) -> str | None:
     """The client_id a token request authenticates as (Basic header or form), unverified."""
-    auth = request.headers.get("authorization", "")
     if auth[:6].lower() == "basic ":
         try:
             decoded = base64.b64decode(auth[6:].strip(), validate=True).decode()

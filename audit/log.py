@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -11,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from audit.events import AuditEvent, Outcome
+from audit.group_commit import GroupCommit
 
 
 class Base(DeclarativeBase):
@@ -48,25 +50,36 @@ class AuditLog:
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = _utcnow) -> None:
         self._engine = engine
         self._clock = clock
+        self._writer = GroupCommit(engine, AuditRecord.__table__)  # type: ignore[arg-type]
+
+    def _row(self, event: AuditEvent) -> dict[str, Any]:
+        return {
+            "at": self._clock(),
+            "type": event.type,
+            "outcome": str(event.outcome),
+            "actor": event.actor,
+            "subject": event.subject,
+            "client_id": event.client_id,
+            "org_id": event.org_id,
+            "purpose": event.purpose,
+            "detail": dict(event.detail),
+        }
 
     def record(self, event: AuditEvent, *, session: Session | None = None) -> None:
-        """Append `event`; inside `session` when it must commit with the change it records."""
-        row = AuditRecord(
-            at=self._clock(),
-            type=event.type,
-            outcome=str(event.outcome),
-            actor=event.actor,
-            subject=event.subject,
-            client_id=event.client_id,
-            org_id=event.org_id,
-            purpose=event.purpose,
-            detail=dict(event.detail),
-        )
+        """Append `event`: inside `session` when it must commit with the change it records,
+        otherwise committed (with whatever else is being recorded at the moment) on return."""
         if session is not None:
-            session.add(row)
+            session.add(AuditRecord(**self._row(event)))
             return
-        with Session(self._engine, expire_on_commit=False) as s, s.begin():
-            s.add(row)
+        self._writer.append(self._row(event))
+
+    def submit(self, event: AuditEvent) -> Future[None]:
+        """`record` without waiting: the future completes once the row is committed, so an
+        async caller can hold its response until then without blocking the event loop."""
+        return self._writer.submit(self._row(event))
+
+    def close(self) -> None:
+        self._writer.close()
 
     def recent(
         self,

@@ -15,6 +15,8 @@ from typing import Any
 from authlib.oauth2.rfc6749 import JsonPayload, JsonRequest, OAuth2Payload, OAuth2Request
 from sqlalchemy.orm import Session
 
+from audit import AuditEvent
+
 
 class Headers(dict[str, str]):
     """Header names compare case-insensitively, as HTTP says."""
@@ -90,6 +92,10 @@ class OAuthRequest(OAuth2Request):
         self.payload = _Payload(req.query + req.form)
         self._args = dict(req.query)
         self._form = dict(req.form)
+        # Set by the server: whether client authentication failed (the limiter counts those),
+        # and audit events with no transaction of their own, for the caller to commit.
+        self.client_auth_failed = False
+        self.audit_after: list[AuditEvent] = []
 
     @property
     def args(self) -> dict[str, str]:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from authlib.oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidClientError, OAuth2Error
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from joserfc.jwk import KeySet
 from sqlalchemy import delete
@@ -109,6 +109,13 @@ class OpenIDProvider(AuthorizationServer):
         self.register_endpoint(Introspection(ctx))
         self.register_endpoint(Revocation(ctx))
 
+    def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> Any:
+        try:
+            return super().authenticate_client(request, methods, endpoint)
+        except InvalidClientError:
+            request.client_auth_failed = True
+            raise
+
     # -- storage hooks ------------------------------------------------------------------------
     def query_client(self, client_id: str) -> Client | None:
         return self.ctx.clients.get(client_id)
@@ -121,17 +128,20 @@ class OpenIDProvider(AuthorizationServer):
                 request.db, refresh, request.client, principal, token.get("scope", "")
             )
         grant_type = request.payload.grant_type or "authorization_code"
-        self.ctx.audit.record(
-            AuditEvent(
-                "token.issue",
-                actor=f"client:{request.client.client_id}",
-                subject=principal.user_id if isinstance(principal, Principal) else None,
-                client_id=request.client.client_id,
-                org_id=request.client.org_id,
-                detail={"grant_type": grant_type, "refresh": bool(refresh)},
-            ),
-            session=request.db,
+        event = AuditEvent(
+            "token.issue",
+            actor=f"client:{request.client.client_id}",
+            subject=principal.user_id if isinstance(principal, Principal) else None,
+            client_id=request.client.client_id,
+            org_id=request.client.org_id,
+            detail={"grant_type": grant_type, "refresh": bool(refresh)},
         )
+        if grant_type == "client_credentials":
+            # Nothing else is written for this grant: the caller commits the row (grouped
+            # with others) before it releases the token.
+            request.audit_after.append(event)
+        else:
+            self.ctx.audit.record(event, session=request.db)
 
     # -- framework adapter --------------------------------------------------------------------
     def create_oauth2_request(self, request: Any) -> OAuthRequest:

@@ -12,8 +12,8 @@ from api.deps import pages, services
 from api.errors import oauth_error
 from api.pages import Pages
 from api.services import Services
-from api.throttle import basic_client_id, request_cap, too_many_oauth
-from audit import AuditEvent, Outcome
+from api.throttle import request_cap, too_many_oauth
+from api.token_endpoint import token_response
 from idp.authorize import (
     Decision,
     NeedConsent,
@@ -24,7 +24,6 @@ from idp.authorize import (
     ShowError,
 )
 from idp.http import HttpRequest, HttpResponse
-from idp.ratelimit import Throttled
 from idp.registration import RegistrationError
 from idp.tokens import InvalidToken
 
@@ -118,55 +117,16 @@ async def authorize_resume(request: Request) -> Response:
     return render_decision(request, decision, pg, None)
 
 
-def _token_sync(svc: Services, req: HttpRequest) -> HttpResponse:
-    db = svc.db()
-    try:
-        resp = svc.server.create_token_response(svc.server.oauth_request(req, db))
-        if resp.status == 200:
-            db.commit()
-        else:
-            db.rollback()
-        return resp
-    finally:
-        db.close()
-
-
-def _token_guarded(
-    svc: Services, req: HttpRequest, client_id: str | None, ip: str | None
-) -> HttpResponse | Throttled:
-    """The token request behind the limiter, in one worker-thread hop: refused while the client
-    or the IP is being slowed down; a failed client authentication counts against both."""
-    key = svc.limiter.key("client", client_id) if client_id else None
-    assessed = svc.limiter.assess(account=key, ip=ip)
-    if assessed.throttled is not None:
-        return assessed.throttled
-    resp = _token_sync(svc, req)
-    body = resp.body.decode() if isinstance(resp.body, bytes) else str(resp.body or "")
-    if '"invalid_client"' in body:
-        svc.audit.record(
-            AuditEvent("client.auth", Outcome.FAILURE, detail={"key": key, "endpoint": "token"})
-        )
-        svc.limiter.failure(account=key, ip=ip)
-    elif resp.status == 200 and key:
-        svc.limiter.success(key, had_failures=assessed.account_has_failures)
-    return resp
-
-
 @router.post("/token")
 async def token(request: Request) -> Response:
+    """Every token request except a well-formed client_credentials one, which TokenFastPath
+    answers before routing (with the same token_response)."""
     svc = services(request)
-    ip = client_ip(request)
-    # No per-request cap here: clients authenticate on every call and a busy regional app
-    # behind one NAT address must not be capped; failed client authentication is limited below.
     try:
         req = await to_http_request(request, svc.settings.issuer_base)
     except BadForm as exc:
         return oauth_error("invalid_request", str(exc))
-    client_id = basic_client_id(request, req.form)
-    resp = await run_in_threadpool(_token_guarded, svc, req, client_id, ip)
-    if isinstance(resp, Throttled):
-        return too_many_oauth(resp)
-    return to_response(resp)
+    return await token_response(svc, req)
 
 
 def _endpoint_sync(svc: Services, name: str, req: HttpRequest) -> HttpResponse:

@@ -1,0 +1,90 @@
+"""The token endpoint (RFC 6749 §3.2): Authlib's grants behind the client limiter, and the
+audit row of every issued token committed before the token leaves."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from api.adapter import to_response
+from api.errors import oauth_error
+from api.services import Services
+from api.throttle import basic_client_id, too_many_oauth
+from audit import AuditEvent, Outcome
+from idp.http import HttpRequest, HttpResponse
+from idp.ratelimit import Throttled
+
+
+@dataclass
+class _Issued:
+    response: HttpResponse
+    client_auth_failed: bool
+    audit_after: list[AuditEvent]
+
+
+def _issue(svc: Services, req: HttpRequest) -> _Issued:
+    db = svc.db()
+    try:
+        oauth = svc.server.oauth_request(req, db)
+        resp = svc.server.create_token_response(oauth)
+        if resp.status == 200:
+            db.commit()
+        else:
+            db.rollback()
+        return _Issued(resp, oauth.client_auth_failed, oauth.audit_after)
+    finally:
+        db.close()
+
+
+def _client_auth_failed(svc: Services, client_id: str | None, ip: str | None) -> Throttled | None:
+    """A failed client authentication counts against the client and the IP; once either is
+    being slowed down, failures are answered 429 instead of 401.
+
+    The right secret is never refused: client secrets are 256-bit random values that nobody
+    guesses, so refusing them would only let anyone who knows a (public) client_id lock a
+    regional app out of its tokens by sending bad secrets."""
+    key = svc.limiter.key("client", client_id) if client_id else None
+    throttled = svc.limiter.check(account=key, ip=ip)
+    if throttled is not None:
+        return throttled
+    svc.audit.record(
+        AuditEvent("client.auth", Outcome.FAILURE, detail={"key": key, "endpoint": "token"})
+    )
+    svc.limiter.failure(account=key, ip=ip)
+    return None
+
+
+def _repeated(form: list[tuple[str, str]]) -> str | None:
+    """RFC 6749 §3.2: no parameter more than once (RFC 8707's `resource` may repeat)."""
+    seen: set[str] = set()
+    for name, _ in form:
+        if name in seen and name != "resource":
+            return name
+        seen.add(name)
+    return None
+
+
+async def token_response(svc: Services, req: HttpRequest) -> Response:
+    repeated = _repeated(req.form)
+    if repeated is not None:
+        return oauth_error("invalid_request", f"parameter {repeated!r} is repeated")
+    # No per-request cap here: clients authenticate on every call and a busy regional app
+    # behind one NAT address must not be capped; failed client authentication is limited.
+    if dict(req.form).get("grant_type") == "client_credentials":
+        # Needs no database beyond the cached client, and its audit row is committed by the
+        # audit writer: run it on the event loop rather than pay a worker-thread hop per token.
+        issued = _issue(svc, req)
+    else:
+        issued = await run_in_threadpool(_issue, svc, req)
+    if issued.client_auth_failed:
+        client_id = basic_client_id(req.headers.get("authorization", ""), req.form)
+        throttled = await run_in_threadpool(_client_auth_failed, svc, client_id, req.remote_addr)
+        if throttled is not None:
+            return too_many_oauth(throttled)
+    # The token leaves only once its audit row is committed.
+    for event in issued.audit_after:
+        await asyncio.wrap_future(svc.audit.submit(event))
+    return to_response(issued.response)
