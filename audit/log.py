@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Table, insert, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -36,6 +36,10 @@ class AuditRecord(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+# The Core table, for plain INSERTs (no ORM unit of work on the hot paths).
+AUDIT_TABLE = cast(Table, AuditRecord.__table__)
+
+
 class AuditSink(Protocol):
     """What domain packages depend on: something that records an event."""
 
@@ -50,7 +54,7 @@ class AuditLog:
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = _utcnow) -> None:
         self._engine = engine
         self._clock = clock
-        self._writer = GroupCommit(engine, AuditRecord.__table__)  # type: ignore[arg-type]
+        self._writer = GroupCommit(engine, AUDIT_TABLE)
 
     def _row(self, event: AuditEvent) -> dict[str, Any]:
         return {
@@ -69,7 +73,8 @@ class AuditLog:
         """Append `event`: inside `session` when it must commit with the change it records,
         otherwise committed (with whatever else is being recorded at the moment) on return."""
         if session is not None:
-            session.add(AuditRecord(**self._row(event)))
+            # A plain INSERT in the caller's transaction: commits or rolls back with it.
+            session.execute(insert(AUDIT_TABLE), [self._row(event)])
             return
         self._writer.append(self._row(event))
 

@@ -10,12 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import bindparam, case, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from idp.models import RateCounter
+
+_T = RateCounter.__table__
+# Built once: constructing the expression cost more than running it.
+_PEEK_MANY = select(_T.c.key, _T.c.count, _T.c.first_at, _T.c.last_at, _T.c.expires_at).where(
+    _T.c.key.in_(bindparam("keys", expanding=True)), _T.c.expires_at > bindparam("now")
+)
 
 
 @dataclass(frozen=True)
@@ -84,13 +90,9 @@ class SqlCounterStore:
     def peek_many(self, keys: list[str], now: float) -> dict[str, Counter]:
         if not keys:
             return {}
-        t = RateCounter.__table__
-        query = select(t.c.key, t.c.count, t.c.first_at, t.c.last_at, t.c.expires_at).where(
-            t.c.key.in_(keys), t.c.expires_at > now
-        )
-        # A Core read on a pooled connection: this runs before every guarded attempt.
+        # A prebuilt Core read on a pooled connection: this runs before every guarded attempt.
         with self._db.kw["bind"].connect() as c:
-            rows = c.execute(query).all()
+            rows = c.execute(_PEEK_MANY, {"keys": keys, "now": now}).all()
         return {r[0]: Counter(int(r[1]), float(r[2]), float(r[3]), float(r[4])) for r in rows}
 
     def clear(self, key: str) -> None:

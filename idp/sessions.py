@@ -9,8 +9,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,6 +35,9 @@ class ActiveSession:
     last_seen_at: datetime
     expires_at: datetime
     user_agent: str | None
+
+
+_SESSIONS = cast(Table, SsoSession.__table__)
 
 
 def _active(row: SsoSession) -> ActiveSession:
@@ -83,6 +87,11 @@ class SsoSessions:
         same user keeps `sid`, so apps already in the session stay reachable by logout."""
         now = self._clock()
         cookie = new_secret()
+        amr = list(dict.fromkeys(amr))  # RFC 8176 order: first factor first
+        agent = (user_agent or "")[:200] or None
+        values = dict(
+            secret_hash=secret_hash(cookie), auth_time=now, acr=acr, amr=amr, last_seen_at=now
+        )
         with self._db.begin() as s:
             row = None
             if current_cookie:
@@ -92,31 +101,37 @@ class SsoSessions:
                 if not self._valid(row, now) or (row and row.user_id != user_id):
                     row = None
             if row is None:
-                row = SsoSession(
-                    id=str(uuid.uuid4()),
-                    user_id=user_id,
-                    created_at=now,
-                    expires_at=now + self._absolute,
-                    amr=[],
+                # The common case, a new session: one plain INSERT, no unit of work.
+                active = ActiveSession(
+                    str(uuid.uuid4()), user_id, now, acr, amr, now, now, now + self._absolute, agent
                 )
-                s.add(row)
-            row.secret_hash = secret_hash(cookie)
-            row.auth_time = now
-            row.acr = acr
-            row.amr = list(dict.fromkeys(amr))  # RFC 8176 order: first factor first
-            row.last_seen_at = now
-            row.user_agent = (user_agent or "")[:200] or None
-            s.flush()
+                s.execute(
+                    insert(_SESSIONS),
+                    [
+                        dict(
+                            values,
+                            id=active.sid,
+                            user_id=user_id,
+                            created_at=now,
+                            expires_at=active.expires_at,
+                            user_agent=agent,
+                        )
+                    ],
+                )
+            else:
+                for name, value in dict(values, user_agent=agent).items():
+                    setattr(row, name, value)
+                active = _active(row)
             self._audit.record(
                 AuditEvent(
                     "session.establish",
                     actor=user_id,
                     subject=user_id,
-                    detail={"sid": row.id, "amr": row.amr},
+                    detail={"sid": active.sid, "amr": active.amr},
                 ),
                 session=s,
             )
-            return _active(row), cookie
+            return active, cookie
 
     def lookup(self, cookie: str | None) -> ActiveSession | None:
         if not cookie or len(cookie) > 128:

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +23,12 @@ from idp.password_policy import PasswordPolicy
 from idp.passwords import PasswordHasher
 from vault import BlindIndex, EnvelopeCipher, SubjectErased, fields
 from vault.blind_index import normalise
+
+# Built once per login kind: constructing the expression cost more than running it.
+_BY_INDEX: dict[str, Select[User]] = {
+    kind: select(User).where(getattr(User, f"{kind}_bidx") == bindparam("bidx"))
+    for kind in ("nik", "email", "username")
+}
 
 TABLE = "idp_users"
 _USERNAME = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
@@ -148,9 +154,8 @@ class UserDirectory:
         return self.profile(user)
 
     def _find(self, s: Session, kind: str, login: str) -> User | None:
-        column = getattr(User, f"{kind}_bidx")
         wanted = normalise(kind, login)
-        for candidate in s.scalars(select(User).where(column == self._index.compute(kind, login))):
+        for candidate in s.scalars(_BY_INDEX[kind], {"bidx": self._index.compute(kind, login)}):
             # The index is truncated, so confirm against the decrypted value.
             try:
                 value = self._open(candidate, kind)

@@ -12,12 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from idp.mfa.recovery import RecoveryCodes
 from idp.mfa.totp import TotpFactors, looks_like_totp
 from idp.mfa.webauthn import WebAuthnFactors
+
+# Built once: constructing the expression cost more than running it.
+_ENROLLED = select(
+    exists(TotpFactors.confirmed(bindparam("uid")))
+    | exists(WebAuthnFactors.registered(bindparam("uid")))
+)
 
 # RFC 8176 registers no value for recovery codes, and "otp" would tell the RP a device
 # generated the code. A recovery code is what NIST SP 800-63B calls a look-up secret, so we
@@ -49,9 +55,8 @@ class SecondFactors:
 
     def enrolled(self, user_id: str) -> bool:
         """Any confirmed TOTP or passkey, asked in one read (this runs on every password login)."""
-        totp, passkey = TotpFactors.confirmed(user_id), WebAuthnFactors.registered(user_id)
         with self._db() as s:
-            return bool(s.scalar(select(exists(totp) | exists(passkey))))
+            return bool(s.scalar(_ENROLLED, {"uid": user_id}))
 
     def verify_code(self, user_id: str, value: str) -> list[str] | None:
         """The amr this code earns, or None when it is wrong, used before, or too long."""

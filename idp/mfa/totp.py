@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pyotp
 import segno
-from sqlalchemy import Select, delete, exists, select, update
+from sqlalchemy import BindParameter, Select, delete, exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditEvent, AuditSink, Outcome
@@ -110,7 +110,7 @@ class TotpFactors:
             self._audit.record(event, session=s)
 
     @staticmethod
-    def confirmed(user_id: str) -> Select[str]:
+    def confirmed(user_id: str | BindParameter[str]) -> Select[str]:
         """The user's confirmed TOTP factor, as a query (SecondFactors asks it with others)."""
         return select(TotpFactor.user_id).where(
             TotpFactor.user_id == user_id, TotpFactor.confirmed_at.is_not(None)

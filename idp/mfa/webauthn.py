@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
-from sqlalchemy import Select, delete, exists, select, update
+from sqlalchemy import BindParameter, Select, delete, exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from webauthn import (
     generate_authentication_options,
@@ -299,7 +299,7 @@ class WebAuthnFactors:
             return [_passkey(r) for r in self._rows(s, user_id)]
 
     @staticmethod
-    def registered(user_id: str) -> Select[str]:
+    def registered(user_id: str | BindParameter[str]) -> Select[str]:
         """The user's passkeys, as a query (SecondFactors asks it with others)."""
         return select(WebAuthnCredential.id).where(WebAuthnCredential.user_id == user_id)
 
