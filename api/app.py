@@ -108,6 +108,9 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
         docs_url="/api/docs",
         openapi_url="/api/v1/openapi.json",
         redoc_url=None,
+        # FastAPI's OpenTelemetry hooks: nothing here configures a provider, and checking for
+        # one on every request is measurable on the token endpoint.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.services = svc
     app.state.pages = Pages(CsrfGuard(svc.csrf_key, settings.secure_cookies))

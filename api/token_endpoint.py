@@ -3,7 +3,6 @@ audit row of every issued token committed before the token leaves."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from fastapi.responses import Response
@@ -26,17 +25,18 @@ class _Issued:
 
 
 def _issue(svc: Services, req: HttpRequest) -> _Issued:
-    db = svc.db()
+    oauth = svc.server.oauth_request(req, svc.db)  # the session opens only if a grant needs it
     try:
-        oauth = svc.server.oauth_request(req, db)
         resp = svc.server.create_token_response(oauth)
-        if resp.status == 200:
-            db.commit()
-        else:
-            db.rollback()
+        if (db := oauth.opened_db) is not None:
+            if resp.status == 200:
+                db.commit()
+            else:
+                db.rollback()
         return _Issued(resp, oauth.client_auth_failed, oauth.audit_after)
     finally:
-        db.close()
+        if (db := oauth.opened_db) is not None:
+            db.close()
 
 
 def _client_auth_failed(svc: Services, client_id: str | None, ip: str | None) -> Throttled | None:
@@ -86,5 +86,5 @@ async def token_response(svc: Services, req: HttpRequest) -> Response:
             return too_many_oauth(throttled)
     # The token leaves only once its audit row is committed.
     for event in issued.audit_after:
-        await asyncio.wrap_future(svc.audit.submit(event))
+        await svc.audit.submit_async(event)
     return to_response(issued.response)

@@ -8,10 +8,12 @@ appends in arrival order, which a hash-chained trail needs.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -19,6 +21,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.engine import Engine
 
 _STOP = object()
+Done = Callable[[BaseException | None], None]  # told the commit's outcome
 
 
 class GroupCommit:
@@ -36,9 +39,31 @@ class GroupCommit:
         """Queue `row`; the future completes once it is committed (or with the error that
         stopped the commit: nothing is retried behind the caller's back)."""
         future: Future[None] = Future()
-        self._ensure_writer()
-        self._queue.put((row, future))
+
+        def done(exc: BaseException | None) -> None:
+            if exc is None:
+                future.set_result(None)
+            else:
+                future.set_exception(exc)
+
+        self._put(row, done)
         return future
+
+    def submit_async(self, row: dict[str, Any]) -> asyncio.Future[None]:
+        """`submit` for a coroutine: an asyncio future of the running loop, settled by the
+        writer through the loop (no thread-pool future in between)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+
+        def done(exc: BaseException | None) -> None:
+            loop.call_soon_threadsafe(_settle, future, exc)
+
+        self._put(row, done)
+        return future
+
+    def _put(self, row: dict[str, Any], done: Done) -> None:
+        self._ensure_writer()
+        self._queue.put((row, done))
 
     def append(self, row: dict[str, Any], timeout: float = 60.0) -> None:
         """`submit` and wait for the commit."""
@@ -92,13 +117,23 @@ class GroupCommit:
             if stop:
                 return
 
-    def _commit(self, batch: list[tuple[dict[str, Any], Future[None]]]) -> None:
+    def _commit(
+        self, batch: list[tuple[dict[str, Any], Callable[[BaseException | None], None]]]
+    ) -> None:
+        error: BaseException | None = None
         try:
             with self._engine.begin() as conn:
                 conn.execute(insert(self._table), [row for row, _ in batch])
         except BaseException as exc:  # every waiting caller gets it; none waits forever
-            for _, future in batch:
-                future.set_exception(exc)
-        else:
-            for _, future in batch:
-                future.set_result(None)
+            error = exc
+        for _, done in batch:
+            done(error)
+
+
+def _settle(future: asyncio.Future[None], exc: BaseException | None) -> None:
+    if future.cancelled():  # the request went away meanwhile
+        return
+    if exc is None:
+        future.set_result(None)
+    else:
+        future.set_exception(exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime
@@ -82,6 +83,10 @@ class AuditLog:
         """`record` without waiting: the future completes once the row is committed, so an
         async caller can hold its response until then without blocking the event loop."""
         return self._writer.submit(self._row(event))
+
+    def submit_async(self, event: AuditEvent) -> asyncio.Future[None]:
+        """`submit` for a coroutine on the running event loop."""
+        return self._writer.submit_async(self._row(event))
 
     def close(self) -> None:
         self._writer.close()

@@ -7,7 +7,7 @@ Only `api` knows FastAPI; it turns a Starlette request into an `HttpRequest` and
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -85,10 +85,12 @@ class _Payload(OAuth2Payload):
 class OAuthRequest(OAuth2Request):
     """Authlib's request with the database session of this HTTP request attached."""
 
-    def __init__(self, req: HttpRequest, db: Session) -> None:
+    def __init__(self, req: HttpRequest, db: Session | Callable[[], Session]) -> None:
         super().__init__(method=req.method, uri=req.url, headers=Headers(req.headers))
         self.http = req
-        self.db = db
+        # A session, or a factory opened on first use (a client_credentials grant never needs
+        # one: its client is cached and its audit row goes through the audit writer).
+        self._db = db
         self.payload = _Payload(req.query + req.form)
         self._args = dict(req.query)
         self._form = dict(req.form)
@@ -96,6 +98,21 @@ class OAuthRequest(OAuth2Request):
         # and audit events with no transaction of their own, for the caller to commit.
         self.client_auth_failed = False
         self.audit_after: list[AuditEvent] = []
+
+    @property
+    def db(self) -> Session:
+        if not isinstance(self._db, Session):
+            self._db = self._db()
+        return self._db
+
+    @db.setter
+    def db(self, session: Session) -> None:
+        self._db = session
+
+    @property
+    def opened_db(self) -> Session | None:
+        """The session, if one was opened."""
+        return self._db if isinstance(self._db, Session) else None
 
     @property
     def args(self) -> dict[str, str]:

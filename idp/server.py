@@ -5,6 +5,7 @@ extensions, client authentication and storage plugged in.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -166,5 +167,5 @@ class OpenIDProvider(AuthorizationServer):
         return self.handle_response(*error(None))
 
     # -- convenience --------------------------------------------------------------------------
-    def oauth_request(self, req: HttpRequest, db: Session) -> OAuthRequest:
+    def oauth_request(self, req: HttpRequest, db: Session | Callable[[], Session]) -> OAuthRequest:
         return OAuthRequest(req, db)
