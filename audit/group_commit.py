@@ -9,6 +9,7 @@ appends in arrival order, which a hash-chained trail needs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import queue
 import threading
@@ -18,9 +19,10 @@ from concurrent.futures import Future
 from typing import Any
 
 from sqlalchemy import Table, insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 _STOP = object()
+_IDLE = 1.0  # seconds without rows before the writer lets go of its connection
 Done = Callable[[BaseException | None], None]  # told the commit's outcome
 
 
@@ -30,6 +32,8 @@ class GroupCommit:
     ) -> None:
         self._engine, self._table, self._max_batch = engine, table, max_batch
         self._gather = gather
+        self._insert = insert(table)
+        self._conn: Connection | None = None
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -92,8 +96,15 @@ class GroupCommit:
     def _run(self, q: queue.SimpleQueue[Any]) -> None:
         last_commit = 0.0
         while True:
-            item = q.get()
+            try:
+                item = q.get(timeout=_IDLE)
+            except queue.Empty:
+                # Quiet: hand the connection back to the pool (which checks it on checkout)
+                # rather than hold one a database server may time out.
+                self._drop_connection()
+                continue
             if item is _STOP:
+                self._drop_connection()
                 return
             batch = [item]
             # Under steady traffic (the last commit was moments ago) wait up to `gather` for
@@ -115,19 +126,29 @@ class GroupCommit:
             self._commit(batch)
             last_commit = time.monotonic()
             if stop:
+                self._drop_connection()
                 return
 
-    def _commit(
-        self, batch: list[tuple[dict[str, Any], Callable[[BaseException | None], None]]]
-    ) -> None:
+    def _commit(self, batch: list[tuple[dict[str, Any], Done]]) -> None:
         error: BaseException | None = None
         try:
-            with self._engine.begin() as conn:
-                conn.execute(insert(self._table), [row for row, _ in batch])
+            # The writer keeps one connection rather than checking one out per batch; after a
+            # failure it is dropped and the next batch connects afresh.
+            if self._conn is None:
+                self._conn = self._engine.connect()
+            with self._conn.begin():
+                self._conn.execute(self._insert, [row for row, _ in batch])
         except BaseException as exc:  # every waiting caller gets it; none waits forever
             error = exc
+            self._drop_connection()
         for _, done in batch:
             done(error)
+
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # already broken; the next batch reconnects
+                conn.close()
 
 
 def _settle(future: asyncio.Future[None], exc: BaseException | None) -> None:
