@@ -94,7 +94,7 @@ class GroupCommit:
                 self._thread.start()
 
     def _run(self, q: queue.SimpleQueue[Any]) -> None:
-        last_commit = 0.0
+        last_commit, last_batch = 0.0, 0
         while True:
             try:
                 item = q.get(timeout=_IDLE)
@@ -107,10 +107,11 @@ class GroupCommit:
                 self._drop_connection()
                 return
             batch = [item]
-            # Under steady traffic (the last commit was moments ago) wait up to `gather` for
-            # more rows, as PostgreSQL's commit_delay does: a little latency buys several rows
-            # per commit. After a quiet spell the first row is committed at once.
-            busy = time.monotonic() - last_commit < self._gather
+            # Under concurrent traffic (the last batch, moments ago, held several rows) wait up
+            # to `gather` for more, as PostgreSQL's commit_delay does with commit_siblings: a
+            # little latency buys several rows per commit. A lone caller recording one event
+            # after another never waits.
+            busy = last_batch > 1 and time.monotonic() - last_commit < self._gather
             deadline = time.monotonic() + self._gather
             stop = False
             while len(batch) < self._max_batch:
@@ -124,7 +125,7 @@ class GroupCommit:
                     break
                 batch.append(nxt)
             self._commit(batch)
-            last_commit = time.monotonic()
+            last_commit, last_batch = time.monotonic(), len(batch)
             if stop:
                 self._drop_connection()
                 return
