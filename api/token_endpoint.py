@@ -73,9 +73,12 @@ async def token_response(svc: Services, req: HttpRequest) -> Response:
         return oauth_error("invalid_request", f"parameter {repeated!r} is repeated")
     # No per-request cap here: clients authenticate on every call and a busy regional app
     # behind one NAT address must not be capped; failed client authentication is limited.
-    if dict(req.form).get("grant_type") == "client_credentials":
-        # Needs no database beyond the cached client, and its audit row is committed by the
-        # audit writer: run it on the event loop rather than pay a worker-thread hop per token.
+    form = dict(req.form)
+    if form.get("grant_type") == "client_credentials" and "client_assertion" not in form:
+        # A secret-authenticated client_credentials grant needs no database beyond the cached
+        # client, and its audit row is committed by the audit writer: run it on the event loop
+        # rather than pay a worker-thread hop per token. (private_key_jwt may fetch a jwks_uri
+        # and records the assertion's jti: that goes to a worker thread like everything else.)
         issued = _issue(svc, req)
     else:
         issued = await run_in_threadpool(_issue, svc, req)

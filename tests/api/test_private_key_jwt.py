@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from joserfc import jwt
 from joserfc.jwk import ECKey
@@ -75,3 +78,57 @@ def test_private_key_jwt(web, services):
         },
     )
     assert wrong_aud.json()["error"] == "invalid_client"
+
+
+def test_a_slow_jwks_uri_does_not_hold_up_other_requests(web, services):
+    """private_key_jwt fetches the client's jwks_uri: that must not run on the event loop,
+    where it would stall every other request until the client's server answered."""
+    key = ECKey.generate_key("P-256")
+    public = dict(key.as_dict(private=False), kid="k1", alg="ES256", use="sig")
+    asked, release = threading.Event(), threading.Event()
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.set()
+            release.wait(10)
+            body = json.dumps({"keys": [public]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        c = register(
+            services,
+            grant_types=["client_credentials"],
+            scope="profile",
+            redirect_uri="https://svc.example/cb",
+            token_endpoint_auth_method="private_key_jwt",
+            jwks_uri=f"http://127.0.0.1:{server.server_address[1]}/jwks",
+        )
+        done: list[int] = []
+        data = {
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion(key, c.client_id),
+        }
+        slow = threading.Thread(
+            target=lambda: done.append(web.post("/token", data=data).status_code)
+        )
+        slow.start()
+        assert asked.wait(10)
+        assert web.get("/.well-known/openid-configuration").status_code == 200
+        assert not done  # answered while the token request still waits for the jwks
+        release.set()
+        slow.join(10)
+        assert done == [200]
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
