@@ -74,16 +74,20 @@ async def token_response(svc: Services, req: HttpRequest) -> Response:
     # No per-request cap here: clients authenticate on every call and a busy regional app
     # behind one NAT address must not be capped; failed client authentication is limited.
     form = dict(req.form)
-    if form.get("grant_type") == "client_credentials" and "client_assertion" not in form:
-        # A secret-authenticated client_credentials grant needs no database beyond the cached
-        # client, and its audit row is committed by the audit writer: run it on the event loop
-        # rather than pay a worker-thread hop per token. (private_key_jwt may fetch a jwks_uri
-        # and records the assertion's jti: that goes to a worker thread like everything else.)
+    client_id = basic_client_id(req.headers.get("authorization", ""), req.form)
+    if (
+        form.get("grant_type") == "client_credentials"
+        and "client_assertion" not in form
+        and svc.clients.is_cached(client_id)
+    ):
+        # A secret-authenticated client_credentials grant of a cached client touches no
+        # database (its audit row goes to the audit writer): run it on the event loop rather
+        # than pay a worker-thread hop per token. Anything that may block (a client to load,
+        # private_key_jwt fetching a jwks_uri and recording the jti) goes to a worker thread.
         issued = _issue(svc, req)
     else:
         issued = await run_in_threadpool(_issue, svc, req)
     if issued.client_auth_failed:
-        client_id = basic_client_id(req.headers.get("authorization", ""), req.form)
         throttled = await run_in_threadpool(_client_auth_failed, svc, client_id, req.remote_addr)
         if throttled is not None:
             return too_many_oauth(throttled)

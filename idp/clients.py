@@ -279,6 +279,14 @@ class ClientRegistry:
             self._cache[client_id] = (now, client)
         return client
 
+    def is_cached(self, client_id: str | None) -> bool:
+        """Whether `get` would answer from memory, without the database."""
+        if not client_id:
+            return False
+        with self._lock:
+            hit = self._cache.get(client_id)
+        return hit is not None and time.monotonic() - hit[0] < self._ttl
+
     def require(self, client_id: str) -> Client:
         client = self.get(client_id)
         if client is None:
