@@ -88,9 +88,13 @@ class SsoSessions:
         now = self._clock()
         cookie = new_secret()
         amr = list(dict.fromkeys(amr))  # RFC 8176 order: first factor first
-        agent = (user_agent or "")[:200] or None
         values = dict(
-            secret_hash=secret_hash(cookie), auth_time=now, acr=acr, amr=amr, last_seen_at=now
+            secret_hash=secret_hash(cookie),
+            auth_time=now,
+            acr=acr,
+            amr=amr,
+            last_seen_at=now,
+            user_agent=(user_agent or "")[:200] or None,
         )
         with self._db.begin() as s:
             row = None
@@ -102,26 +106,19 @@ class SsoSessions:
                     row = None
             if row is None:
                 # The common case, a new session: one plain INSERT, no unit of work.
-                active = ActiveSession(
-                    str(uuid.uuid4()), user_id, now, acr, amr, now, now, now + self._absolute, agent
+                fresh = dict(
+                    values,
+                    id=str(uuid.uuid4()),
+                    user_id=user_id,
+                    created_at=now,
+                    expires_at=now + self._absolute,
                 )
-                s.execute(
-                    insert(_SESSIONS),
-                    [
-                        dict(
-                            values,
-                            id=active.sid,
-                            user_id=user_id,
-                            created_at=now,
-                            expires_at=active.expires_at,
-                            user_agent=agent,
-                        )
-                    ],
-                )
+                s.execute(insert(_SESSIONS), [fresh])
+                row = SsoSession(**fresh)  # not added: only read back as the ActiveSession
             else:
-                for name, value in dict(values, user_agent=agent).items():
+                for name, value in values.items():
                     setattr(row, name, value)
-                active = _active(row)
+            active = _active(row)
             self._audit.record(
                 AuditEvent(
                     "session.establish",
