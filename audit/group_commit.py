@@ -39,22 +39,8 @@ class GroupCommit:
         self._thread: threading.Thread | None = None
         self._pid = 0
 
-    def submit(self, row: dict[str, Any]) -> Future[None]:
-        """Queue `row`; the future completes once it is committed (or with the error that
-        stopped the commit: nothing is retried behind the caller's back)."""
-        future: Future[None] = Future()
-
-        def done(exc: BaseException | None) -> None:
-            if exc is None:
-                future.set_result(None)
-            else:
-                future.set_exception(exc)
-
-        self._put(row, done)
-        return future
-
     def submit_async(self, row: dict[str, Any]) -> asyncio.Future[None]:
-        """`submit` for a coroutine: an asyncio future of the running loop, settled by the
+        """`append` for a coroutine: an asyncio future of the running loop, settled by the
         writer through the loop (no thread-pool future in between)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
@@ -70,8 +56,18 @@ class GroupCommit:
         self._queue.put((row, done))
 
     def append(self, row: dict[str, Any], timeout: float = 60.0) -> None:
-        """`submit` and wait for the commit."""
-        self.submit(row).result(timeout)
+        """Queue `row` and return once it is committed; raise the error that stopped the
+        commit (nothing is retried behind the caller's back)."""
+        future: Future[None] = Future()
+
+        def done(exc: BaseException | None) -> None:
+            if exc is None:
+                future.set_result(None)
+            else:
+                future.set_exception(exc)
+
+        self._put(row, done)
+        future.result(timeout)
 
     def close(self) -> None:
         with self._lock:

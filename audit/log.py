@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
@@ -79,13 +78,9 @@ class AuditLog:
             return
         self._writer.append(self._row(event))
 
-    def submit(self, event: AuditEvent) -> Future[None]:
-        """`record` without waiting: the future completes once the row is committed, so an
-        async caller can hold its response until then without blocking the event loop."""
-        return self._writer.submit(self._row(event))
-
     def submit_async(self, event: AuditEvent) -> asyncio.Future[None]:
-        """`submit` for a coroutine on the running event loop."""
+        """`record` for a coroutine: the future completes once the row is committed, so the
+        caller can hold its response until then without blocking the event loop."""
         return self._writer.submit_async(self._row(event))
 
     def close(self) -> None:
