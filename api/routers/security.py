@@ -81,6 +81,18 @@ def _expired(request: Request) -> Response:
     )
 
 
+async def _posted(
+    request: Request, svc: Services
+) -> tuple[ActiveSession, dict[str, str]] | Response:
+    """A form post by the signed-in owner: their session and the form, or the answer to give
+    instead (sign in, step up, or "the form expired")."""
+    gate = _gate(request, svc)
+    if isinstance(gate, Response):
+        return gate
+    form = await _form(request)
+    return _expired(request) if form is None else (gate, form)
+
+
 @router.get("")
 def security_page(request: Request) -> Response:
     svc = services(request)
@@ -91,11 +103,10 @@ def security_page(request: Request) -> Response:
 @router.post("/totp/start")
 async def totp_start(request: Request) -> Response:
     svc, pg = services(request), pages(request)
-    gate = _gate(request, svc)
-    if isinstance(gate, Response):
-        return gate
-    if await _form(request) is None:
-        return _expired(request)
+    posted = await _posted(request, svc)
+    if isinstance(posted, Response):
+        return posted
+    gate, _ = posted
     if svc.factors.totp.enrolled(gate.user_id):
         return RedirectResponse(HOME, status_code=303)
     label = await run_in_threadpool(_label, svc, gate.user_id)
@@ -106,12 +117,10 @@ async def totp_start(request: Request) -> Response:
 @router.post("/totp/confirm")
 async def totp_confirm(request: Request) -> Response:
     svc, pg = services(request), pages(request)
-    gate = _gate(request, svc)
-    if isinstance(gate, Response):
-        return gate
-    form = await _form(request)
-    if form is None:
-        return _expired(request)
+    posted = await _posted(request, svc)
+    if isinstance(posted, Response):
+        return posted
+    gate, form = posted
     uid = gate.user_id
     ok = await run_in_threadpool(
         lambda: svc.factors.totp.confirm(uid, form.get("otp", "")[:16], actor=uid)
@@ -151,11 +160,10 @@ async def _remove_factor(request: Request, remove: Callable[[Services, str], obj
     """Removing a factor needs a fresh second-factor check; afterwards the recovery codes go
     with the last factor, and the owner is told."""
     svc = services(request)
-    gate = _gate(request, svc)
-    if isinstance(gate, Response):
-        return gate
-    if await _form(request) is None:
-        return _expired(request)
+    posted = await _posted(request, svc)
+    if isinstance(posted, Response):
+        return posted
+    gate, _ = posted
     if not recently_verified(svc, gate):
         return RedirectResponse(_STEP_UP, status_code=303)
     uid = gate.user_id
@@ -176,11 +184,10 @@ def _forget_codes_if_no_factor(svc: Services, uid: str) -> None:
 @router.post("/recovery/regenerate")
 async def recovery_regenerate(request: Request) -> Response:
     svc, pg = services(request), pages(request)
-    gate = _gate(request, svc)
-    if isinstance(gate, Response):
-        return gate
-    if await _form(request) is None:
-        return _expired(request)
+    posted = await _posted(request, svc)
+    if isinstance(posted, Response):
+        return posted
+    gate, _ = posted
     uid = gate.user_id
     if not svc.factors.enrolled(uid):
         return RedirectResponse(HOME, status_code=303)
@@ -239,12 +246,10 @@ async def passkey_register(request: Request) -> Response:
 @router.post("/passkeys/{passkey_id}/rename")
 async def passkey_rename(passkey_id: str, request: Request) -> Response:
     svc = services(request)
-    gate = _gate(request, svc)
-    if isinstance(gate, Response):
-        return gate
-    form = await _form(request)
-    if form is None:
-        return _expired(request)
+    posted = await _posted(request, svc)
+    if isinstance(posted, Response):
+        return posted
+    gate, form = posted
     with suppress(IdpError):  # empty name or not this user's key: nothing changes
         await run_in_threadpool(
             svc.factors.passkeys.rename, gate.user_id, passkey_id[:36], form.get("name", "")
