@@ -70,6 +70,11 @@ class KeyProvider(Protocol):
     def status(self) -> ProviderStatus: ...
 
 
+def wrap_prefix(provider: KeyProvider) -> str:
+    """The prefix `provider`'s wrapped data keys carry (what `wrapped_version` reads back)."""
+    return "vault" if provider.name == "transit" else "local"
+
+
 def wrapped_version(wrapped: bytes) -> tuple[str, int]:
     """(provider prefix, KEK version) of a wrapped data key: `vault:v3:...` -> ("vault", 3)."""
     match = _WRAPPED.match(wrapped)

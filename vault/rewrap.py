@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from vault.errors import IntegrityFailure
-from vault.keystore import SubjectKeyStore
-from vault.provider import KeyProvider, wrapped_version
+from vault.keystore import SubjectKey, SubjectKeyStore
+from vault.provider import KeyProvider, wrap_prefix, wrapped_version
 
 Progress = Callable[[int], None]  # called with the number of rows just handled
 
@@ -28,6 +28,32 @@ class RewrapReport:
     complete: bool = False
 
 
+Change = tuple[str, bytes, bytes]  # (subject, old wrapped DEK, new wrapped DEK)
+
+
+def _walk(
+    store: SubjectKeyStore,
+    report: RewrapReport,
+    changes_for: Callable[[list[SubjectKey]], list[Change]],
+    batch_size: int,
+    max_batches: int | None,
+    progress: Progress | None,
+) -> RewrapReport:
+    """Page through every subject key; each page's changes are stored compare-and-set."""
+    after = ""
+    while max_batches is None or report.batches < max_batches:
+        rows = store.subjects_page(after, batch_size)
+        if not rows:
+            report.complete = True
+            break
+        after = rows[-1].subject
+        report.rewrapped += store.replace_many(changes_for(rows))
+        report.batches += 1
+        if progress is not None:
+            progress(len(rows))
+    return report
+
+
 def rewrap_all(
     store: SubjectKeyStore,
     provider: KeyProvider,
@@ -39,14 +65,9 @@ def rewrap_all(
     """Bring every wrapped DEK to the newest KEK version; the DEKs never leave the provider."""
     latest = provider.status().latest_version or 0
     report = RewrapReport(target_version=latest)
-    prefix = "vault" if provider.name == "transit" else "local"
-    after = ""
-    while max_batches is None or report.batches < max_batches:
-        rows = store.subjects_page(after, batch_size)
-        if not rows:
-            report.complete = True
-            break
-        after = rows[-1].subject
+    prefix = wrap_prefix(provider)
+
+    def changes_for(rows: list[SubjectKey]) -> list[Change]:
         todo = []
         for row in rows:
             assert row.wrapped_dek is not None
@@ -55,18 +76,16 @@ def rewrap_all(
             else:
                 todo.append(row)
         results = provider.rewrap_many([r.wrapped_dek for r in todo if r.wrapped_dek])
-        changes: list[tuple[str, bytes, bytes]] = []
+        changes: list[Change] = []
         for row, result in zip(todo, results, strict=True):
             if isinstance(result, Exception):
                 report.failed.append(row.subject)
             else:
                 assert row.wrapped_dek is not None
                 changes.append((row.subject, row.wrapped_dek, result))
-        report.rewrapped += store.replace_many(changes)
-        report.batches += 1
-        if progress is not None:
-            progress(len(rows))
-    return report
+        return changes
+
+    return _walk(store, report, changes_for, batch_size, max_batches, progress)
 
 
 class Wrapper(KeyProvider, Protocol):
@@ -90,15 +109,10 @@ def move_keys(
     Rows already wrapped by the target are skipped, so the walk is resumable.
     """
     report = RewrapReport(target_version=target.status().latest_version or 0)
-    source_prefix = "vault" if source.name == "transit" else "local"
-    after = ""
-    while max_batches is None or report.batches < max_batches:
-        rows = store.subjects_page(after, batch_size)
-        if not rows:
-            report.complete = True
-            break
-        after = rows[-1].subject
-        todo: list[tuple[str, bytes, bytes]] = []
+    source_prefix = wrap_prefix(source)
+
+    def changes_for(rows: list[SubjectKey]) -> list[Change]:
+        todo: list[Change] = []
         for row in rows:
             assert row.wrapped_dek is not None
             if wrapped_version(row.wrapped_dek)[0] != source_prefix:
@@ -109,21 +123,17 @@ def move_keys(
             except IntegrityFailure:
                 report.failed.append(row.subject)
         wrapped = target.wrap_many([dek for _, _, dek in todo])
-        changes = [(s, old, new) for (s, old, _), new in zip(todo, wrapped, strict=True)]
-        report.rewrapped += store.replace_many(changes)
-        report.batches += 1
-        if progress is not None:
-            progress(len(rows))
-    return report
+        return [(s, old, new) for (s, old, _), new in zip(todo, wrapped, strict=True)]
+
+    return _walk(store, report, changes_for, batch_size, max_batches, progress)
 
 
 def move_one(store: SubjectKeyStore, subject: str, source: KeyProvider, target: Wrapper) -> bool:
     """`move_keys` for one subject (the server secret, moved before anything needs it)."""
     row = store.get(subject)
-    source_prefix = "vault" if source.name == "transit" else "local"
     if row is None or row.wrapped_dek is None:
         return False
-    if wrapped_version(row.wrapped_dek)[0] != source_prefix:
+    if wrapped_version(row.wrapped_dek)[0] != wrap_prefix(source):
         return False
     new = target.wrap_many([source.unwrap(row.wrapped_dek)])[0]
     return store.replace_wrapped(subject, row.wrapped_dek, new)

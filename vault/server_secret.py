@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from vault.errors import IntegrityFailure, KeyUnavailable, SubjectErased
 from vault.keystore import SubjectKeyStore
-from vault.provider import DataKey, KeyProvider, wrapped_version
+from vault.provider import DataKey, KeyProvider, wrap_prefix, wrapped_version
 
 SUBJECT = "system:server-secret"
 
@@ -73,7 +73,7 @@ class ServerSecret:
         if row.wrapped_dek is None:
             raise SubjectErased(SUBJECT)
         prefix = wrapped_version(row.wrapped_dek)[0]
-        expected = "vault" if self._provider.name == "transit" else "local"
+        expected = wrap_prefix(self._provider)
         if prefix != expected:
             raise KeyUnavailable(
                 f"the server secret is wrapped by the {prefix!r} provider, not {expected!r}: "
