@@ -4,6 +4,11 @@ Every caller keeps its guarantee (its row is committed before it is told so), bu
 arrive together are inserted in one statement and one transaction by a single writer thread, so
 a busy token endpoint pays one commit per batch instead of one per token. One writer also keeps
 appends in arrival order, which a hash-chained trail needs.
+
+The batch goes straight to the driver: SQLAlchemy compiles the INSERT once for the engine's
+dialect and supplies its type conversions and its exception classes, but its per-statement
+execution machinery is skipped. On this path it cost more CPU than SQLite's own work (about 165
+against 55 microseconds per one-row commit, `docs/benchmarks.md`), and every issued token pays it.
 """
 
 from __future__ import annotations
@@ -19,21 +24,66 @@ from concurrent.futures import Future
 from typing import Any
 
 from sqlalchemy import Table, insert
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import PoolProxiedConnection
 
 _STOP = object()
 _IDLE = 1.0  # seconds without rows before the writer lets go of its connection
 Done = Callable[[BaseException | None], None]  # told the commit's outcome
 
 
+class _DriverInsert:
+    """An INSERT of `table` for rows with the given keys, compiled for `engine`'s dialect once:
+    the SQL text (with the dialect's casts) and each column's bind conversion."""
+
+    def __init__(self, engine: Engine, table: Table, keys: tuple[str, ...]) -> None:
+        dialect = engine.dialect
+        compiled = insert(table).inline().compile(dialect=dialect, column_keys=list(keys))
+        self.sql = str(compiled)
+        self._dbapi_error = dialect.loaded_dbapi.Error
+        self._dialect = dialect
+        named = dialect.paramstyle in ("named", "pyformat")
+        # Positional styles (SQLite's qmark) take the values in the compiled order.
+        self._order: tuple[str, ...] | None = None if named else tuple(compiled.positiontup or ())
+        self._convert = {
+            key: proc
+            for key in keys
+            if (proc := table.c[key].type.dialect_impl(dialect).bind_processor(dialect))
+        }
+
+    def params(self, row: dict[str, Any]) -> dict[str, Any] | tuple[Any, ...]:
+        values = {k: (f(v) if (f := self._convert.get(k)) else v) for k, v in row.items()}
+        return values if self._order is None else tuple(values[k] for k in self._order)
+
+    def run(self, conn: PoolProxiedConnection, rows: list[dict[str, Any]]) -> None:
+        """Insert and commit `rows`; driver errors come out as SQLAlchemy's exceptions (an
+        outage is an OperationalError, as anywhere else)."""
+        params: list[Any] = [self.params(r) for r in rows]
+        try:
+            cursor = conn.cursor()
+            try:
+                cursor.executemany(self.sql, params)
+            finally:
+                cursor.close()
+            conn.commit()
+        except self._dbapi_error as exc:
+            raise DBAPIError.instance(
+                self.sql, None, exc, self._dbapi_error, hide_parameters=True, dialect=self._dialect
+            ) from exc
+
+
 class GroupCommit:
+    """The writer of one table. Rows are dicts of column values, all with the same keys."""
+
     def __init__(
         self, engine: Engine, table: Table, max_batch: int = 256, gather: float = 0.002
     ) -> None:
         self._engine, self._table, self._max_batch = engine, table, max_batch
         self._gather = gather
-        self._insert = insert(table)
-        self._conn: Connection | None = None
+        self._inserts: dict[tuple[str, ...], _DriverInsert] = {}
+        self._conn: PoolProxiedConnection | None = None
+        self.commits = 0  # batches committed so far (batching is visible to tests and bench)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -129,12 +179,17 @@ class GroupCommit:
     def _commit(self, batch: list[tuple[dict[str, Any], Done]]) -> None:
         error: BaseException | None = None
         try:
+            rows = [row for row, _ in batch]
+            keys = tuple(rows[0])
+            statement = self._inserts.get(keys)
+            if statement is None:
+                statement = self._inserts[keys] = _DriverInsert(self._engine, self._table, keys)
             # The writer keeps one connection rather than checking one out per batch; after a
             # failure it is dropped and the next batch connects afresh.
             if self._conn is None:
-                self._conn = self._engine.connect()
-            with self._conn.begin():
-                self._conn.execute(self._insert, [row for row, _ in batch])
+                self._conn = self._engine.raw_connection()
+            statement.run(self._conn, rows)
+            self.commits += 1
         except BaseException as exc:  # every waiting caller gets it; none waits forever
             error = exc
             self._drop_connection()
@@ -144,7 +199,10 @@ class GroupCommit:
     def _drop_connection(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            with contextlib.suppress(Exception):  # already broken; the next batch reconnects
+            # Possibly broken already: the next batch reconnects either way.
+            with contextlib.suppress(Exception):
+                conn.rollback()  # nothing half-done goes back to the pool
+            with contextlib.suppress(Exception):
                 conn.close()
 
 
