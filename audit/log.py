@@ -38,6 +38,7 @@ class AuditRecord(Base):
 
 # The Core table, for plain INSERTs (no ORM unit of work on the hot paths).
 AUDIT_TABLE = cast(Table, AuditRecord.__table__)
+_INSERT = insert(AUDIT_TABLE)  # built once: sign-ins and grants record inside their transaction
 
 
 class AuditSink(Protocol):
@@ -74,7 +75,7 @@ class AuditLog:
         otherwise committed (with whatever else is being recorded at the moment) on return."""
         if session is not None:
             # A plain INSERT in the caller's transaction: commits or rolls back with it.
-            session.execute(insert(AUDIT_TABLE), [self._row(event)])
+            session.execute(_INSERT, self._row(event))
             return
         self._writer.append(self._row(event))
 

@@ -38,6 +38,7 @@ class ActiveSession:
 
 
 _SESSIONS = cast(Table, SsoSession.__table__)
+_INSERT = insert(_SESSIONS)  # built once: every password login runs it
 
 
 def _active(row: SsoSession) -> ActiveSession:
@@ -82,53 +83,75 @@ class SsoSessions:
         amr: list[str],
         current_cookie: str | None = None,
         user_agent: str | None = None,
+        session: Session | None = None,
     ) -> tuple[ActiveSession, str]:
         """After a successful login: a fresh cookie secret (no fixation). Re-authenticating the
-        same user keeps `sid`, so apps already in the session stay reachable by logout."""
+        same user keeps `sid`, so apps already in the session stay reachable by logout. Inside
+        `session` when given (the caller commits), otherwise committed on return."""
+        if session is None:
+            with self._db.begin() as s:
+                return self._establish(s, user_id, acr, amr, current_cookie, user_agent)
+        return self._establish(session, user_id, acr, amr, current_cookie, user_agent)
+
+    def _establish(
+        self,
+        s: Session,
+        user_id: str,
+        acr: str | None,
+        amr: list[str],
+        current_cookie: str | None,
+        user_agent: str | None,
+    ) -> tuple[ActiveSession, str]:
         now = self._clock()
         cookie = new_secret()
         amr = list(dict.fromkeys(amr))  # RFC 8176 order: first factor first
+        agent = (user_agent or "")[:200] or None
         values = dict(
             secret_hash=secret_hash(cookie),
             auth_time=now,
             acr=acr,
             amr=amr,
             last_seen_at=now,
-            user_agent=(user_agent or "")[:200] or None,
+            user_agent=agent,
         )
-        with self._db.begin() as s:
-            row = None
-            if current_cookie:
-                row = s.scalar(
-                    select(SsoSession).where(SsoSession.secret_hash == secret_hash(current_cookie))
-                )
-                if not self._valid(row, now) or (row and row.user_id != user_id):
-                    row = None
-            if row is None:
-                # The common case, a new session: one plain INSERT, no unit of work.
-                fresh = dict(
-                    values,
-                    id=str(uuid.uuid4()),
-                    user_id=user_id,
-                    created_at=now,
-                    expires_at=now + self._absolute,
-                )
-                s.execute(insert(_SESSIONS), [fresh])
-                row = SsoSession(**fresh)  # not added: only read back as the ActiveSession
-            else:
-                for name, value in values.items():
-                    setattr(row, name, value)
-            active = _active(row)
-            self._audit.record(
-                AuditEvent(
-                    "session.establish",
-                    actor=user_id,
-                    subject=user_id,
-                    detail={"sid": active.sid, "amr": active.amr},
-                ),
-                session=s,
+        row = None
+        if current_cookie:
+            row = s.scalar(
+                select(SsoSession).where(SsoSession.secret_hash == secret_hash(current_cookie))
             )
-            return active, cookie
+            if not self._valid(row, now) or (row and row.user_id != user_id):
+                row = None
+        if row is None:
+            # The common case, a new session: one plain INSERT, no unit of work, no ORM object.
+            sid, expires = str(uuid.uuid4()), now + self._absolute
+            s.execute(
+                _INSERT, dict(values, id=sid, user_id=user_id, created_at=now, expires_at=expires)
+            )
+            active = ActiveSession(
+                sid=sid,
+                user_id=user_id,
+                auth_time=now,
+                acr=acr,
+                amr=amr,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=expires,
+                user_agent=agent,
+            )
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+            active = _active(row)
+        self._audit.record(
+            AuditEvent(
+                "session.establish",
+                actor=user_id,
+                subject=user_id,
+                detail={"sid": active.sid, "amr": active.amr},
+            ),
+            session=s,
+        )
+        return active, cookie
 
     def lookup(self, cookie: str | None) -> ActiveSession | None:
         if not cookie or len(cookie) > 128:

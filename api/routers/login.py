@@ -55,10 +55,17 @@ def _sign_in(
     user = result.user
     if user is None:
         return _SignedIn(result)
-    _session, cookie = svc.sessions.establish(
-        user.id, acr=ACR_PWD, amr=["pwd"], current_cookie=current, user_agent=user_agent
-    )
-    return _SignedIn(result, cookie, svc.factors.enrolled(user.id))
+    # The new session, its audit row and the second-factor question share one transaction.
+    with svc.db.begin() as s:
+        _session, cookie = svc.sessions.establish(
+            user.id,
+            acr=ACR_PWD,
+            amr=["pwd"],
+            current_cookie=current,
+            user_agent=user_agent,
+            session=s,
+        )
+        return _SignedIn(result, cookie, svc.factors.enrolled(user.id, session=s))
 
 
 @router.get("/login")

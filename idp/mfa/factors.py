@@ -53,8 +53,11 @@ class SecondFactors:
         self.totp, self.recovery, self.passkeys = totp, recovery, passkeys
         self._db = db
 
-    def enrolled(self, user_id: str) -> bool:
-        """Any confirmed TOTP or passkey, asked in one read (this runs on every password login)."""
+    def enrolled(self, user_id: str, *, session: Session | None = None) -> bool:
+        """Any confirmed TOTP or passkey, asked in one read (this runs on every password login,
+        inside the transaction that opens the session when the caller passes it)."""
+        if session is not None:
+            return bool(session.scalar(_ENROLLED, {"uid": user_id}))
         with self._db() as s:
             return bool(s.scalar(_ENROLLED, {"uid": user_id}))
 
