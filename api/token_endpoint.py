@@ -3,6 +3,7 @@ audit row of every issued token committed before the token leaves."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from fastapi.responses import Response
@@ -75,23 +76,30 @@ async def token_response(svc: Services, req: HttpRequest) -> Response:
     # behind one NAT address must not be capped; failed client authentication is limited.
     form = dict(req.form)
     client_id = basic_client_id(req.headers.get("authorization", ""), req.form)
-    if (
+    inline = (
         form.get("grant_type") == "client_credentials"
         and "client_assertion" not in form
         and svc.clients.is_cached(client_id)
-    ):
-        # A secret-authenticated client_credentials grant of a cached client touches no
-        # database (its audit row goes to the audit writer): run it on the event loop rather
-        # than pay a worker-thread hop per token. Anything that may block (a client to load,
-        # private_key_jwt fetching a jwks_uri and recording the jti) goes to a worker thread.
-        issued = _issue(svc, req)
-    else:
-        issued = await run_in_threadpool(_issue, svc, req)
-    if issued.client_auth_failed:
-        throttled = await run_in_threadpool(_client_auth_failed, svc, client_id, req.remote_addr)
-        if throttled is not None:
-            return too_many_oauth(throttled)
-    # The token leaves only once its audit row is committed.
-    for event in issued.audit_after:
-        await svc.audit.submit_async(event)
+    )
+    # An inline grant's audit row goes to the audit writer: announcing it lets rows of
+    # concurrent token requests share one commit.
+    with svc.audit.expecting() if inline else contextlib.nullcontext():
+        if inline:
+            # A secret-authenticated client_credentials grant of a cached client touches no
+            # database (its audit row goes to the audit writer): run it on the event loop
+            # rather than pay a worker-thread hop per token. Anything that may block (a client
+            # to load, private_key_jwt fetching a jwks_uri and recording the jti) goes to a
+            # worker thread.
+            issued = _issue(svc, req)
+        else:
+            issued = await run_in_threadpool(_issue, svc, req)
+        if issued.client_auth_failed:
+            throttled = await run_in_threadpool(
+                _client_auth_failed, svc, client_id, req.remote_addr
+            )
+            if throttled is not None:
+                return too_many_oauth(throttled)
+        # The token leaves only once its audit row is committed.
+        for event in issued.audit_after:
+            await svc.audit.submit_async(event)
     return to_response(issued.response)

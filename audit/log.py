@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
@@ -83,6 +84,11 @@ class AuditLog:
         """`record` for a coroutine: the future completes once the row is committed, so the
         caller can hold its response until then without blocking the event loop."""
         return self._writer.submit_async(self._row(event))
+
+    def expecting(self) -> contextlib.AbstractContextManager[None]:
+        """Around a coroutine that will `submit_async` a row: lets the writer batch it with
+        the rows of other requests in flight (GroupCommit.expecting)."""
+        return self._writer.expecting()
 
     @property
     def commits(self) -> int:

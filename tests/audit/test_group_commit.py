@@ -3,11 +3,16 @@ together share a commit, and a failed commit reaches every caller without stoppi
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 
 from audit import AuditEvent, Outcome
+from audit.group_commit import GroupCommit
+from audit.log import AUDIT_TABLE
 
 
 def _count(services, type_prefix: str) -> int:
@@ -83,3 +88,53 @@ def test_a_row_from_the_writer_reads_back_like_one_written_in_a_transaction(serv
     assert type(writer.at) is type(session.at)
     assert writer.at.tzinfo == session.at.tzinfo
     assert abs((writer.at - session.at).total_seconds()) < 60
+
+
+def _row(kind: str) -> dict:
+    return {
+        "at": datetime.now(UTC),
+        "type": kind,
+        "outcome": "success",
+        "actor": None,
+        "subject": None,
+        "client_id": None,
+        "org_id": None,
+        "purpose": None,
+        "detail": {},
+    }
+
+
+def test_rows_announced_by_requests_in_flight_share_one_commit(services):
+    # A generous wait, so a slow machine cannot split the batch.
+    writer = GroupCommit(services.engine, AUDIT_TABLE, expect_wait=1.0)
+
+    async def request(delay: float) -> None:
+        with writer.expecting():
+            await asyncio.sleep(delay)
+            await writer.submit_async(_row("test.announced"))
+
+    async def both() -> None:
+        await asyncio.gather(request(0), request(0.05))
+
+    try:
+        asyncio.run(both())
+        assert writer.commits == 1  # the first row waited for the second
+        assert _count(services, "test.announced") == 2
+    finally:
+        writer.close()
+
+
+def test_a_lone_request_does_not_wait_for_rows_nobody_announced(services):
+    writer = GroupCommit(services.engine, AUDIT_TABLE, expect_wait=5.0)
+
+    async def lone() -> float:
+        start = time.monotonic()
+        with writer.expecting():
+            await writer.submit_async(_row("test.lone"))
+        return time.monotonic() - start
+
+    try:
+        assert asyncio.run(lone()) < 2.5  # far below the 5 s it would wait for a sibling
+        assert writer.commits == 1
+    finally:
+        writer.close()
