@@ -105,14 +105,13 @@ class SsoSessions:
         now = self._clock()
         cookie = new_secret()
         amr = list(dict.fromkeys(amr))  # RFC 8176 order: first factor first
-        agent = (user_agent or "")[:200] or None
         values = dict(
             secret_hash=secret_hash(cookie),
             auth_time=now,
             acr=acr,
             amr=amr,
             last_seen_at=now,
-            user_agent=agent,
+            user_agent=(user_agent or "")[:200] or None,
         )
         row = None
         if current_cookie:
@@ -122,26 +121,20 @@ class SsoSessions:
             if not self._valid(row, now) or (row and row.user_id != user_id):
                 row = None
         if row is None:
-            # The common case, a new session: one plain INSERT, no unit of work, no ORM object.
-            sid, expires = str(uuid.uuid4()), now + self._absolute
-            s.execute(
-                _INSERT, dict(values, id=sid, user_id=user_id, created_at=now, expires_at=expires)
-            )
-            active = ActiveSession(
-                sid=sid,
+            # The common case, a new session: one plain INSERT, no unit of work.
+            fresh = dict(
+                values,
+                id=str(uuid.uuid4()),
                 user_id=user_id,
-                auth_time=now,
-                acr=acr,
-                amr=amr,
                 created_at=now,
-                last_seen_at=now,
-                expires_at=expires,
-                user_agent=agent,
+                expires_at=now + self._absolute,
             )
+            s.execute(_INSERT, fresh)
+            row = SsoSession(**fresh)  # not added: only read back as the ActiveSession
         else:
             for name, value in values.items():
                 setattr(row, name, value)
-            active = _active(row)
+        active = _active(row)
         self._audit.record(
             AuditEvent(
                 "session.establish",

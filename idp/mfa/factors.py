@@ -56,10 +56,10 @@ class SecondFactors:
     def enrolled(self, user_id: str, *, session: Session | None = None) -> bool:
         """Any confirmed TOTP or passkey, asked in one read (this runs on every password login,
         inside the transaction that opens the session when the caller passes it)."""
-        if session is not None:
-            return bool(session.scalar(_ENROLLED, {"uid": user_id}))
-        with self._db() as s:
-            return bool(s.scalar(_ENROLLED, {"uid": user_id}))
+        if session is None:
+            with self._db() as s:
+                return self.enrolled(user_id, session=s)
+        return bool(session.scalar(_ENROLLED, {"uid": user_id}))
 
     def verify_code(self, user_id: str, value: str) -> list[str] | None:
         """The amr this code earns, or None when it is wrong, used before, or too long."""
