@@ -28,17 +28,20 @@ def parse_form(body: bytes) -> list[tuple[str, str]]:
         raise BadForm(str(exc)) from exc
 
 
+def form_body(content_type: str, body: bytes) -> list[tuple[str, str]]:
+    """The fields of a POST body; BadForm unless it is an urlencoded form (or empty)."""
+    if not body:
+        return []
+    if content_type.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+        raise BadForm("content type must be application/x-www-form-urlencoded")
+    return parse_form(body)
+
+
 async def read_form(request: Request) -> list[tuple[str, str]]:
     """The urlencoded form of a POST; BadForm for any other content type."""
     if request.method != "POST":
         return []
-    body = await request.body()
-    if not body:
-        return []
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype != "application/x-www-form-urlencoded":
-        raise BadForm("content type must be application/x-www-form-urlencoded")
-    return parse_form(body)
+    return form_body(request.headers.get("content-type", ""), await request.body())
 
 
 def client_ip(request: Request) -> str | None:

@@ -2,19 +2,19 @@
 
 A regional back end asks for a client_credentials token on every API call it makes, and for
 that request FastAPI's routing, request object and exception machinery cost about as much as the
-grant itself (`make bench`, docs/benchmarks.md). This middleware answers those requests with the
-same `token_response` the router uses and hands every other request on untouched (a token
-request of another grant with its body replayed). It sits inside the security-header, body-limit
-and server-error middlewares, so they apply here as everywhere.
+grant itself (`make bench`, docs/benchmarks.md). This middleware reads such a request straight
+from the ASGI scope and answers it with the same `token_response` the router uses; every other
+request goes on untouched (a token request of another grant with its body replayed). It sits
+inside the security-header, body-limit and server-error middlewares, so they apply here as
+everywhere.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.exc import OperationalError
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.adapter import BadForm, to_http_request
+from api.adapter import BadForm, form_body
 from api.errors import oauth_unavailable
 from api.services import Services
 from api.token_endpoint import token_response
@@ -25,15 +25,23 @@ from vault import KeyUnavailable
 class TokenFastPath:
     def __init__(self, app: ASGIApp, services: Services) -> None:
         self.app, self.svc = app, services
+        self._url = services.settings.issuer_base + "/token"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/token" or scope["method"] != "POST":
+        if (
+            scope["type"] != "http"
+            or scope["path"] != "/token"
+            or scope["method"] != "POST"
+            or scope["query_string"]
+        ):
             await self.app(scope, receive, send)
             return
-        request = Request(scope, receive)
-        req = await self._client_credentials(request)
+        body = await _body(receive)
+        if body is None:
+            return  # the client went away before its request arrived
+        req = self._client_credentials(scope, body)
         if req is None:
-            await self.app(scope, _replay(await request.body(), receive), send)
+            await self.app(scope, _replay(body, receive), send)
             return
         try:
             response = await token_response(self.svc, req)
@@ -41,16 +49,32 @@ class TokenFastPath:
             response = oauth_unavailable()
         await response(scope, receive, send)
 
-    async def _client_credentials(self, request: Request) -> HttpRequest | None:
-        """The request as idp sees it when it is a plain client_credentials form post; None
-        for anything else (the router answers it, errors included)."""
-        if request.url.query:
-            return None
+    def _client_credentials(self, scope: Scope, body: bytes) -> HttpRequest | None:
+        """The request as idp sees it when it is a client_credentials form post; None for
+        anything else (the router answers it, errors included)."""
+        # ASGI header names are lower-case; as in Starlette, the last of a repeated one wins.
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         try:
-            req = await to_http_request(request, self.svc.settings.issuer_base)
+            form = form_body(headers.get("content-type", ""), body)
         except BadForm:
             return None
-        return req if ("grant_type", "client_credentials") in req.form else None
+        if ("grant_type", "client_credentials") not in form:
+            return None
+        client = scope.get("client")
+        return HttpRequest(
+            "POST", self._url, headers, form=form, remote_addr=client[0] if client else None
+        )
+
+
+async def _body(receive: Receive) -> bytes | None:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditEvent, AuditSink
 from idp.clock import Clock, aware
+from idp.jws import CompactSigner, Key
 from idp.models import SigningKey
 from vault import EnvelopeCipher, FieldContext
 
@@ -29,7 +30,6 @@ warnings.filterwarnings("ignore", message="EdDSA is deprecated")
 
 ALGORITHMS = ("RS256", "ES256", "EdDSA")
 SUBJECT = "system:signing-keys"
-Key = RSAKey | ECKey | OKPKey
 
 
 class InvalidSignature(Exception):
@@ -81,7 +81,7 @@ class KeyRing:
         self._loaded_at = -1e9
         self._keys: list[LoadedKey] = []
         self._keyset = KeySet([])
-        self._privates: dict[str, Key] = {}
+        self._signers: dict[str, CompactSigner] = {}
 
     # -- storage ------------------------------------------------------------------------------
     def _ctx(self, kid: str) -> FieldContext:
@@ -156,16 +156,17 @@ class KeyRing:
             self._keyset = keyset
             self._loaded_at = time.monotonic()
 
-    def _private(self, kid: str) -> Key:
-        key = self._privates.get(kid)
-        if key is None:
+    def _signer(self, k: LoadedKey) -> CompactSigner:
+        signer = self._signers.get(k.kid)
+        if signer is None:
             with self._db() as s:
-                row = s.get(SigningKey, kid)
+                row = s.get(SigningKey, k.kid)
             if row is None:
-                raise LookupError(f"signing key {kid} is gone")
-            key = _import(json.loads(self._cipher.open(row.private_jwk_ct, self._ctx(kid))))
-            self._privates[kid] = key
-        return key
+                raise LookupError(f"signing key {k.kid} is gone")
+            key = _import(json.loads(self._cipher.open(row.private_jwk_ct, self._ctx(k.kid))))
+            signer = CompactSigner(key, k.alg, k.kid)
+            self._signers[k.kid] = signer
+        return signer
 
     def _current(self) -> list[LoadedKey]:
         # Bounded staleness: a rotation on another worker is seen within `reload_every`.
@@ -184,9 +185,7 @@ class KeyRing:
         raise LookupError(f"no active signing key for {alg}")
 
     def sign(self, claims: dict[str, Any], alg: str = "RS256", typ: str = "JWT") -> str:
-        k = self.signing_key(alg)
-        private = self._private(k.kid)
-        return jwt.encode({"alg": alg, "kid": k.kid, "typ": typ}, claims, private, algorithms=[alg])
+        return self._signer(self.signing_key(alg)).sign(claims, typ)
 
     def verify(self, token: str, algorithms: tuple[str, ...] = ALGORITHMS) -> dict[str, Any]:
         """Claims of a JWT we signed (signature only: the caller checks exp, aud, typ)."""

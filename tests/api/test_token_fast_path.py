@@ -71,3 +71,20 @@ def test_no_token_leaves_while_its_audit_row_cannot_be_written(web, services):
         conn.execute(text("ALTER TABLE audit_events_away RENAME TO audit_events"))
     assert _cc(web, c).status_code == 200
     assert len(services.audit.recent(type_prefix="token.issue")) == 2
+
+
+def test_a_token_request_whose_body_arrives_in_pieces_is_answered(web, services):
+    c = register(services, grant_types=["client_credentials"], scope="openid")
+
+    def pieces():
+        yield b"grant_type=client_"
+        yield b"credentials&scope=openid"
+
+    r = web.post(
+        "/token",
+        content=pieces(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        auth=(c.client_id, c.secret),
+    )
+    assert r.status_code == 200, r.text
+    assert services.keys.verify(r.json()["access_token"])["scope"] == "openid"

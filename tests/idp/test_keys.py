@@ -28,3 +28,18 @@ def test_private_keys_are_sealed(services):
     for row in rows:
         assert b'"d"' not in row.private_jwk_ct and b"kty" not in row.private_jwk_ct
         assert "d" not in row.public_jwk
+
+
+def test_every_algorithm_signs_tokens_a_standard_library_verifies(services):
+    from joserfc import jwt
+    from joserfc.jwk import KeySet
+
+    public = KeySet.import_key_set(services.keys.jwks())
+    claims = {"iss": "x", "sub": "y", "name": "Siti Nurhaliza — Aceh", "exp": 2_000_000_000}
+    for alg in ("RS256", "ES256", "EdDSA"):
+        for typ in ("JWT", "at+jwt"):
+            token = services.keys.sign(dict(claims), alg, typ=typ)
+            decoded = jwt.decode(token, public, algorithms=[alg])
+            kid = services.keys.signing_key(alg).kid
+            assert decoded.header == {"typ": typ, "alg": alg, "kid": kid}
+            assert decoded.claims == claims
