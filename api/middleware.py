@@ -15,7 +15,17 @@ CSP = (
 
 class SecurityHeaders:
     def __init__(self, app: ASGIApp, hsts: bool) -> None:
-        self.app, self.hsts = app, hsts
+        self.app = app
+        # Built once: every response gets them (unless the handler set its own).
+        self._extra = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"content-security-policy", CSP.encode()),
+            (b"cross-origin-opener-policy", b"same-origin"),
+        ]
+        if hsts:
+            self._extra.append((b"strict-transport-security", b"max-age=31536000"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -26,16 +36,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
-                extra = [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"content-security-policy", CSP.encode()),
-                    (b"cross-origin-opener-policy", b"same-origin"),
-                ]
-                if self.hsts:
-                    extra.append((b"strict-transport-security", b"max-age=31536000"))
-                headers.extend(h for h in extra if h[0] not in names)
+                headers.extend(h for h in self._extra if h[0] not in names)
                 message["headers"] = headers
             await send(message)
 
