@@ -45,7 +45,7 @@ _INSERT = insert(AUDIT_TABLE)  # built once: sign-ins and grants record inside t
 class AuditSink(Protocol):
     """What domain packages depend on: something that records an event."""
 
-    def record(self, event: AuditEvent, *, session: Session | None = None) -> None: ...
+    def record(self, event: AuditEvent, *, session: Session | Connection | None = None) -> None: ...
 
 
 def _utcnow() -> datetime:
@@ -71,9 +71,10 @@ class AuditLog:
             "detail": dict(event.detail),
         }
 
-    def record(self, event: AuditEvent, *, session: Session | None = None) -> None:
-        """Append `event`: inside `session` when it must commit with the change it records,
-        otherwise committed (with whatever else is being recorded at the moment) on return."""
+    def record(self, event: AuditEvent, *, session: Session | Connection | None = None) -> None:
+        """Append `event`: inside `session` (an ORM session or a Core connection) when it must
+        commit with the change it records, otherwise committed (with whatever else is being
+        recorded at the moment) on return."""
         if session is not None:
             # A plain INSERT in the caller's transaction: commits or rolls back with it.
             session.execute(_INSERT, self._row(event))

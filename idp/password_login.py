@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from audit import AuditEvent, AuditSink, Outcome
 from idp.models import User
 from idp.ratelimit import RateLimiter, Throttled
-from idp.users import UserDirectory, login_kind
+from idp.users import Credentials, UserDirectory, login_kind
 from vault.blind_index import normalise
 
 
 @dataclass(frozen=True)
 class LoginResult:
-    user: User | None = None
+    user: Credentials | None = None
     throttled: Throttled | None = None
     pending: bool = False  # right password, but the email address is not verified yet
 
@@ -27,7 +27,7 @@ class PasswordLogin:
     def __init__(self, users: UserDirectory, limiter: RateLimiter, audit: AuditSink) -> None:
         self._users, self.limiter, self._audit = users, limiter, audit
 
-    def account_key(self, login: str, user: User | None) -> str:
+    def account_key(self, login: str, user: Credentials | User | None) -> str:
         """The account's counter: by user id when the login names one (so NIK, email and
         username share it), else by the attempted login itself."""
         if user is not None:
@@ -37,7 +37,7 @@ class PasswordLogin:
         return self.limiter.key("login", f"{kind}:{normalise(kind, login)}")
 
     def attempt(self, login: str, password: str, ip: str | None) -> LoginResult:
-        user = self._users.find_by_login(login)
+        user = self._users.credentials(login)
         key = self.account_key(login, user)
         assessed = self.limiter.assess(account=key, ip=ip)
         throttled = assessed.throttled

@@ -9,9 +9,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,10 +40,15 @@ class ActiveSession:
 
 
 _SESSIONS = cast(Table, SsoSession.__table__)
-_INSERT = insert(_SESSIONS)  # built once: every password login runs it
+# Built once: every password login runs them. Plain Core, so they run the same on an ORM
+# Session or a Connection.
+_INSERT = insert(_SESSIONS)
+_BY_SECRET = select(_SESSIONS).where(_SESSIONS.c.secret_hash == bindparam("digest"))
+_UPDATE = update(_SESSIONS).where(_SESSIONS.c.id == bindparam("sid"))
 
 
-def _active(row: SsoSession) -> ActiveSession:
+def _active(row: Any) -> ActiveSession:
+    """From anything with the table's columns as attributes: an ORM row or a Core row."""
     return ActiveSession(
         sid=row.id,
         user_id=row.user_id,
@@ -67,7 +74,7 @@ class SsoSessions:
         self._db, self._audit, self._clock = db, audit, clock
         self._absolute, self._idle = absolute_ttl, idle_ttl
 
-    def _valid(self, row: SsoSession | None, now: datetime) -> bool:
+    def _valid(self, row: Any, now: datetime) -> bool:
         return (
             row is not None
             and row.revoked_at is None
@@ -83,7 +90,7 @@ class SsoSessions:
         amr: list[str],
         current_cookie: str | None = None,
         user_agent: str | None = None,
-        session: Session | None = None,
+        session: Session | Connection | None = None,
     ) -> tuple[ActiveSession, str]:
         """After a successful login: a fresh cookie secret (no fixation). Re-authenticating the
         same user keeps `sid`, so apps already in the session stay reachable by logout. Inside
@@ -95,7 +102,7 @@ class SsoSessions:
 
     def _establish(
         self,
-        s: Session,
+        s: Session | Connection,
         user_id: str,
         acr: str | None,
         amr: list[str],
@@ -113,15 +120,13 @@ class SsoSessions:
             last_seen_at=now,
             user_agent=(user_agent or "")[:200] or None,
         )
-        row = None
+        row: Any = None
         if current_cookie:
-            row = s.scalar(
-                select(SsoSession).where(SsoSession.secret_hash == secret_hash(current_cookie))
-            )
+            row = s.execute(_BY_SECRET, {"digest": secret_hash(current_cookie)}).first()
             if not self._valid(row, now) or (row and row.user_id != user_id):
                 row = None
         if row is None:
-            # The common case, a new session: one plain INSERT, no unit of work.
+            # The common case, a new session: one plain INSERT.
             fresh = dict(
                 values,
                 id=str(uuid.uuid4()),
@@ -130,10 +135,10 @@ class SsoSessions:
                 expires_at=now + self._absolute,
             )
             s.execute(_INSERT, fresh)
-            row = SsoSession(**fresh)  # not added: only read back as the ActiveSession
+            row = SimpleNamespace(**fresh)
         else:
-            for name, value in values.items():
-                setattr(row, name, value)
+            s.execute(_UPDATE, {"sid": row.id, **values})
+            row = SimpleNamespace(**{**row._mapping, **values})
         active = _active(row)
         self._audit.record(
             AuditEvent(

@@ -10,8 +10,10 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, Table, bindparam, select
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,10 +25,19 @@ from idp.password_policy import PasswordPolicy
 from idp.passwords import PasswordHasher
 from vault import BlindIndex, EnvelopeCipher, SubjectErased, fields
 from vault.blind_index import normalise
+from vault.fields import SealedField
 
-# Built once per login kind: constructing the expression cost more than running it.
-_BY_INDEX: dict[str, Select[User]] = {
-    kind: select(User).where(getattr(User, f"{kind}_bidx") == bindparam("bidx"))
+_USERS = cast(Table, User.__table__)
+# Built once per login kind (constructing the expression cost more than running it): what
+# signing in needs, and the sealed value that confirms the truncated blind index.
+_BY_INDEX: dict[str, Select[Any]] = {
+    kind: select(
+        _USERS.c.id,
+        _USERS.c.password_hash,
+        _USERS.c.disabled,
+        _USERS.c.pending_verification,
+        _USERS.c[f"{kind}_ct"],
+    ).where(_USERS.c[f"{kind}_bidx"] == bindparam("bidx"))
     for kind in ("nik", "email", "username")
 }
 
@@ -36,6 +47,16 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
 _NIK = re.compile(r"^\d{16}$")
 _PHONE = re.compile(r"^\+?\d{8,15}$")
 SEALED = ("username", "email", "nik", "phone", "name")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What signing in needs of an account: read with one plain query on every login."""
+
+    id: str
+    password_hash: str | None
+    disabled: bool
+    pending_verification: bool
 
 
 @dataclass(frozen=True)
@@ -76,6 +97,7 @@ class UserDirectory:
     ) -> None:
         self._db, self._cipher, self._index = db, cipher, index
         self._hasher, self._audit, self._clock = hasher, audit, clock
+        self._engine: Engine = db.kw["bind"]
         self.policy = policy or PasswordPolicy()
 
     # -- sealing ------------------------------------------------------------------------------
@@ -153,17 +175,34 @@ class UserDirectory:
             self._audit.record(AuditEvent("user.create", actor=actor, subject=uid), session=s)
         return self.profile(user)
 
-    def _find(self, s: Session, kind: str, login: str) -> User | None:
+    def _match(self, c: Connection | Session, kind: str, login: str) -> Credentials | None:
         wanted = normalise(kind, login)
-        for candidate in s.scalars(_BY_INDEX[kind], {"bidx": self._index.compute(kind, login)}):
+        field: SealedField = vars(User)[kind]
+        for row in c.execute(_BY_INDEX[kind], {"bidx": self._index.compute(kind, login)}):
             # The index is truncated, so confirm against the decrypted value.
+            sealed = row[4]
             try:
-                value = self._open(candidate, kind)
+                value = None if sealed is None else self._cipher.open(sealed, field.context(row))
             except SubjectErased:
                 continue
             if value is not None and normalise(kind, value) == wanted:
-                return candidate
+                return Credentials(
+                    row.id, row.password_hash, bool(row.disabled), bool(row.pending_verification)
+                )
         return None
+
+    def _find(self, s: Session, kind: str, login: str) -> User | None:
+        found = self._match(s, kind, login)
+        return None if found is None else s.get(User, found.id)
+
+    def credentials(self, login: str) -> Credentials | None:
+        """The account `login` (NIK, email or username) names, without the ORM: this runs
+        before every password check, and a Session cost more than the query."""
+        login = login.strip()
+        if not login or len(login) > 320:
+            return None
+        with self._engine.connect() as c:
+            return self._match(c, login_kind(login), login)
 
     def find_by_login(self, login: str) -> User | None:
         login = login.strip()
@@ -177,7 +216,7 @@ class UserDirectory:
         user = self.find_by_login(login)
         return user if self.verify_password(user, password) else None
 
-    def verify_password(self, user: User | None, password: str) -> bool:
+    def verify_password(self, user: User | Credentials | None, password: str) -> bool:
         """Whether `password` is `user`'s (equal work when `user` is None or disabled). A failure
         is audited; a success upgrades the stored hash when the argon2 parameters changed."""
         stored = user.password_hash if user is not None and not user.disabled else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import bindparam, exists, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from idp.mfa.recovery import RecoveryCodes
@@ -53,7 +54,7 @@ class SecondFactors:
         self.totp, self.recovery, self.passkeys = totp, recovery, passkeys
         self._db = db
 
-    def enrolled(self, user_id: str, *, session: Session | None = None) -> bool:
+    def enrolled(self, user_id: str, *, session: Session | Connection | None = None) -> bool:
         """Any confirmed TOTP or passkey, asked in one read (this runs on every password login,
         inside the transaction that opens the session when the caller passes it)."""
         if session is None:
