@@ -18,8 +18,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from idp.models import RateCounter
 
 _T = RateCounter.__table__
-# Built once: constructing the expression cost more than running it.
-_PEEK_MANY = select(_T.c.key, _T.c.count, _T.c.first_at, _T.c.last_at, _T.c.expires_at).where(
+# Built once: constructing the expression cost more than running it. A sign-in peeks at two
+# counters (account and IP): a fixed two-key IN compiles once, where an expanding one is
+# re-rendered on every call.
+_PEEK = select(_T.c.key, _T.c.count, _T.c.first_at, _T.c.last_at, _T.c.expires_at)
+_PEEK_TWO = _PEEK.where(
+    _T.c.key.in_([bindparam("k0"), bindparam("k1")]), _T.c.expires_at > bindparam("now")
+)
+_PEEK_MANY = _PEEK.where(
     _T.c.key.in_(bindparam("keys", expanding=True)), _T.c.expires_at > bindparam("now")
 )
 
@@ -91,8 +97,12 @@ class SqlCounterStore:
         if not keys:
             return {}
         # A prebuilt Core read on a pooled connection: this runs before every guarded attempt.
+        if len(keys) <= 2:
+            stmt, params = _PEEK_TWO, {"k0": keys[0], "k1": keys[-1], "now": now}
+        else:
+            stmt, params = _PEEK_MANY, {"keys": keys, "now": now}
         with self._db.kw["bind"].connect() as c:
-            rows = c.execute(_PEEK_MANY, {"keys": keys, "now": now}).all()
+            rows = c.execute(stmt, params).all()
         return {r[0]: Counter(int(r[1]), float(r[2]), float(r[3]), float(r[4])) for r in rows}
 
     def clear(self, key: str) -> None:

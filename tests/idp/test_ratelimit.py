@@ -132,3 +132,19 @@ def test_two_apps_share_the_html_login_delay(workers, shared, request, clock):
         assert "1 detik" in refused.text  # Indonesian by default, with the wait
         clock.advance(1)
         assert post(a, PASSWORD).status_code == 303
+
+
+@pytest.mark.parametrize("shared", ["database", "redis"])
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_peek_many_returns_the_live_counters_among_the_keys(workers, shared, n, request):
+    prefix = request.getfixturevalue("redis_prefix") if shared == "redis" else None
+    store = workers(redis=prefix).limiter._store
+    keys = [f"peek:{uuid.uuid4().hex}" for _ in range(n)]
+    store.hit(keys[0], 1000.0, 60, sliding=False)
+    store.hit(keys[-1], 1000.0, 5, sliding=False)  # the same key when n == 1
+    store.hit(keys[-1], 1001.0, 5, sliding=False)
+    assert set(store.peek_many(keys, 1002.0)) == {keys[0], keys[-1]}
+    assert store.peek_many(keys, 1002.0)[keys[-1]].count == (3 if n == 1 else 2)
+    # keys[-1] expires at 1005 (a fixed window from its first hit); keys[0] lives on.
+    assert set(store.peek_many(keys, 1006.0)) == {keys[0]}
+    assert store.peek_many([f"peek:{uuid.uuid4().hex}"], 1002.0) == {}
