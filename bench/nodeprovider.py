@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 from bench.pinning import SERVER_CORE, pinned
-from bench.satupintu import basic_auth, free_port, wait_healthy
+from bench.satupintu import basic_auth, free_port, stop, wait_healthy
 
 HERE = Path(__file__).resolve().parent
 PREFIX = HERE / ".node"
@@ -61,9 +61,4 @@ class NodeProvider:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop(self.proc)

@@ -43,6 +43,16 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: fl
     raise RuntimeError(f"server did not become healthy:\n{log.read_text()[-3000:]}")
 
 
+def stop(proc: subprocess.Popen[bytes] | None) -> None:
+    """Terminate a server process, killing it if it has not gone within 10 s."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def basic_auth(client_id: str, secret: str) -> str:
     return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
 
@@ -93,12 +103,7 @@ class SatuPintuServer:
         return self.proc.pid  # taskset execs the server, so this is the server itself
 
     def __exit__(self, *exc: object) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop(self.proc)
 
     def _fixtures(self) -> Fixtures:
         """A confidential client, a user, and fresh refresh tokens (one grant each), written
