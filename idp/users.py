@@ -75,6 +75,11 @@ class UserProfile:
     updated_at: datetime
 
 
+def _plausible(login: str) -> bool:
+    """Worth a lookup: not empty, and no longer than any NIK, email or username can be."""
+    return 0 < len(login) <= 320
+
+
 def login_kind(login: str) -> str:
     login = login.strip()
     if _NIK.match(login):
@@ -199,14 +204,14 @@ class UserDirectory:
         """The account `login` (NIK, email or username) names, without the ORM: this runs
         before every password check, and a Session cost more than the query."""
         login = login.strip()
-        if not login or len(login) > 320:
+        if not _plausible(login):
             return None
         with self._engine.connect() as c:
             return self._match(c, login_kind(login), login)
 
     def find_by_login(self, login: str) -> User | None:
         login = login.strip()
-        if not login or len(login) > 320:
+        if not _plausible(login):
             return None
         with self._db() as s:
             return self._find(s, login_kind(login), login)
