@@ -265,11 +265,10 @@ class ClientRegistry:
     def get(self, client_id: str | None) -> Client | None:
         if not client_id or len(client_id) > 64:
             return None
-        now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(client_id)
-        if hit is not None and now - hit[0] < self._ttl:
+        hit = self._fresh(client_id)
+        if hit is not None:
             return hit[1]
+        now = time.monotonic()
         with self._db() as s:
             rec = s.get(ClientRecord, client_id)
             client = _client(rec) if rec else None
@@ -279,13 +278,15 @@ class ClientRegistry:
             self._cache[client_id] = (now, client)
         return client
 
-    def is_cached(self, client_id: str | None) -> bool:
-        """Whether `get` would answer from memory, without the database."""
-        if not client_id:
-            return False
+    def _fresh(self, client_id: str) -> tuple[float, Client | None] | None:
+        """The cached lookup of `client_id` while it is younger than the cache's ttl."""
         with self._lock:
             hit = self._cache.get(client_id)
-        return hit is not None and time.monotonic() - hit[0] < self._ttl
+        return hit if hit is not None and time.monotonic() - hit[0] < self._ttl else None
+
+    def is_cached(self, client_id: str | None) -> bool:
+        """Whether `get` would answer from memory, without the database."""
+        return client_id is not None and self._fresh(client_id) is not None
 
     def require(self, client_id: str) -> Client:
         client = self.get(client_id)

@@ -155,9 +155,8 @@ class SsoSessions:
         if not cookie or len(cookie) > 128:
             return None
         now = self._clock()
-        digest = secret_hash(cookie)
         with self._db() as s:
-            row = s.scalar(select(SsoSession).where(SsoSession.secret_hash == digest))
+            row = s.execute(_BY_SECRET, {"digest": secret_hash(cookie)}).first()
             if row is None or not self._valid(row, now):
                 return None
             active = _active(row)
