@@ -27,17 +27,27 @@ def assertion(key, client_id, aud="http://localhost:8000/token", jti=None):
     return jwt.encode({"alg": "ES256", "kid": "k1"}, claims, key)
 
 
-def test_private_key_jwt(web, services):
+def _key() -> tuple[ECKey, dict]:
+    """A client's signing key and its public JWK."""
     key = ECKey.generate_key("P-256")
-    public = dict(key.as_dict(private=False), kid="k1", alg="ES256", use="sig")
-    c = register(
+    return key, dict(key.as_dict(private=False), kid="k1", alg="ES256", use="sig")
+
+
+def _register(services, **keys):
+    """A private_key_jwt client whose keys are given as `jwks=` or `jwks_uri=`."""
+    return register(
         services,
         grant_types=["client_credentials"],
         scope="profile",
         redirect_uri="https://svc.example/cb",
         token_endpoint_auth_method="private_key_jwt",
-        jwks={"keys": [public]},
+        **keys,
     )
+
+
+def test_private_key_jwt(web, services):
+    key, public = _key()
+    c = _register(services, jwks={"keys": [public]})
     assert c.secret is None
     typ = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
     jti = uuid.uuid4().hex
@@ -83,8 +93,7 @@ def test_private_key_jwt(web, services):
 def test_a_slow_jwks_uri_does_not_hold_up_other_requests(web, services):
     """private_key_jwt fetches the client's jwks_uri: that must not run on the event loop,
     where it would stall every other request until the client's server answered."""
-    key = ECKey.generate_key("P-256")
-    public = dict(key.as_dict(private=False), kid="k1", alg="ES256", use="sig")
+    key, public = _key()
     asked, release = threading.Event(), threading.Event()
 
     class Jwks(BaseHTTPRequestHandler):
@@ -104,14 +113,7 @@ def test_a_slow_jwks_uri_does_not_hold_up_other_requests(web, services):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        c = register(
-            services,
-            grant_types=["client_credentials"],
-            scope="profile",
-            redirect_uri="https://svc.example/cb",
-            token_endpoint_auth_method="private_key_jwt",
-            jwks_uri=f"http://127.0.0.1:{server.server_address[1]}/jwks",
-        )
+        c = _register(services, jwks_uri=f"http://127.0.0.1:{server.server_address[1]}/jwks")
         done: list[int] = []
         data = {
             "grant_type": "client_credentials",
