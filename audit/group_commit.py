@@ -5,10 +5,11 @@ arrive together are inserted in one statement and one transaction by a single wr
 a busy token endpoint pays one commit per batch instead of one per token. One writer also keeps
 appends in arrival order, which a hash-chained trail needs.
 
-The batch goes straight to the driver: SQLAlchemy compiles the INSERT once for the engine's
-dialect and supplies its type conversions and its exception classes, but its per-statement
-execution machinery is skipped. On this path it cost more CPU than SQLite's own work (about 165
-against 55 microseconds per one-row commit, `docs/benchmarks.md`), and every issued token pays it.
+The batch goes straight to the driver (`audit.driver.DriverStatement`): SQLAlchemy compiles the
+INSERT once for the engine's dialect and supplies its type conversions and its exception
+classes, but its per-statement execution machinery is skipped. On this path it cost more CPU
+than SQLite's own work (about 165 against 55 microseconds per one-row commit,
+`docs/benchmarks.md`), and every issued token pays it.
 """
 
 from __future__ import annotations
@@ -25,52 +26,13 @@ from typing import Any
 
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import PoolProxiedConnection
+
+from audit.driver import DriverStatement
 
 _STOP = object()
 _IDLE = 1.0  # seconds without rows before the writer lets go of its connection
 Done = Callable[[BaseException | None], None]  # told the commit's outcome
-
-
-class _DriverInsert:
-    """An INSERT of `table` for rows with the given keys, compiled for `engine`'s dialect once:
-    the SQL text (with the dialect's casts) and each column's bind conversion."""
-
-    def __init__(self, engine: Engine, table: Table, keys: tuple[str, ...]) -> None:
-        dialect = engine.dialect
-        compiled = insert(table).inline().compile(dialect=dialect, column_keys=list(keys))
-        self.sql = str(compiled)
-        self._dbapi_error = dialect.loaded_dbapi.Error
-        self._dialect = dialect
-        named = dialect.paramstyle in ("named", "pyformat")
-        # Positional styles (SQLite's qmark) take the values in the compiled order.
-        self._order: tuple[str, ...] | None = None if named else tuple(compiled.positiontup or ())
-        self._convert = {
-            key: proc
-            for key in keys
-            if (proc := table.c[key].type.dialect_impl(dialect).bind_processor(dialect))
-        }
-
-    def params(self, row: dict[str, Any]) -> dict[str, Any] | tuple[Any, ...]:
-        values = {k: (f(v) if (f := self._convert.get(k)) else v) for k, v in row.items()}
-        return values if self._order is None else tuple(values[k] for k in self._order)
-
-    def run(self, conn: PoolProxiedConnection, rows: list[dict[str, Any]]) -> None:
-        """Insert and commit `rows`; driver errors come out as SQLAlchemy's exceptions (an
-        outage is an OperationalError, as anywhere else)."""
-        params: list[Any] = [self.params(r) for r in rows]
-        try:
-            cursor = conn.cursor()
-            try:
-                cursor.executemany(self.sql, params)
-            finally:
-                cursor.close()
-            conn.commit()
-        except self._dbapi_error as exc:
-            raise DBAPIError.instance(
-                self.sql, None, exc, self._dbapi_error, hide_parameters=True, dialect=self._dialect
-            ) from exc
 
 
 class GroupCommit:
@@ -88,7 +50,7 @@ class GroupCommit:
         self._gather, self._expect_wait = gather, expect_wait
         # Callers inside `expecting()`: each will submit a row soon (see there).
         self._expected = 0
-        self._inserts: dict[tuple[str, ...], _DriverInsert] = {}
+        self._inserts: dict[tuple[str, ...], DriverStatement] = {}
         self._conn: PoolProxiedConnection | None = None
         self.commits = 0  # batches committed so far (batching is visible to tests and bench)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -122,6 +84,16 @@ class GroupCommit:
         finally:
             with self._lock:
                 self._expected -= 1
+
+    def statement(self, keys: tuple[str, ...]) -> DriverStatement:
+        """The INSERT of rows with these keys, compiled once for the engine's dialect (also
+        used for rows that commit with a caller's own transaction)."""
+        statement = self._inserts.get(keys)
+        if statement is None:
+            statement = self._inserts[keys] = DriverStatement(
+                self._engine.dialect, insert(self._table).inline(), keys
+            )
+        return statement
 
     def _put(self, row: dict[str, Any], done: Done) -> None:
         self._ensure_writer()
@@ -206,15 +178,13 @@ class GroupCommit:
         error: BaseException | None = None
         try:
             rows = [row for row, _ in batch]
-            keys = tuple(rows[0])
-            statement = self._inserts.get(keys)
-            if statement is None:
-                statement = self._inserts[keys] = _DriverInsert(self._engine, self._table, keys)
+            statement = self.statement(tuple(rows[0]))
             # The writer keeps one connection rather than checking one out per batch; after a
             # failure it is dropped and the next batch connects afresh.
             if self._conn is None:
                 self._conn = self._engine.raw_connection()
-            statement.run(self._conn, rows)
+            statement.executemany(self._conn, rows)
+            statement.commit(self._conn)
             self.commits += 1
         except BaseException as exc:  # every waiting caller gets it; none waits forever
             error = exc

@@ -76,8 +76,13 @@ class AuditLog:
         commit with the change it records, otherwise committed (with whatever else is being
         recorded at the moment) on return."""
         if session is not None:
-            # A plain INSERT in the caller's transaction: commits or rolls back with it.
-            session.execute(_INSERT, self._row(event))
+            # A plain INSERT in the caller's transaction: commits or rolls back with it. On a
+            # Core connection of our engine it goes straight to the driver (sign-ins do this).
+            row = self._row(event)
+            if isinstance(session, Connection) and session.dialect is self._engine.dialect:
+                self._writer.statement(tuple(row)).execute(session, row)
+            else:
+                session.execute(_INSERT, row)
             return
         self._writer.append(self._row(event))
 

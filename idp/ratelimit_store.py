@@ -13,8 +13,10 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, case, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from audit.driver import DriverStatements
 from idp.models import RateCounter
 
 _T = RateCounter.__table__
@@ -58,6 +60,7 @@ class SqlCounterStore:
 
     def __init__(self, db: sessionmaker[Session]) -> None:
         self._db = db
+        self._peek_two = DriverStatements(_PEEK_TWO)
 
     def hit(self, key: str, now: float, ttl: float, *, sliding: bool) -> Counter:
         t = RateCounter.__table__
@@ -96,13 +99,19 @@ class SqlCounterStore:
     def peek_many(self, keys: list[str], now: float) -> dict[str, Counter]:
         if not keys:
             return {}
-        # A prebuilt Core read on a pooled connection: this runs before every guarded attempt.
+        engine: Engine = self._db.kw["bind"]
         if len(keys) <= 2:
-            stmt, params = _PEEK_TWO, {"k0": keys[0], "k1": keys[-1], "now": now}
+            # The sign-in's read (account and IP), before every guarded attempt: prebuilt and
+            # run on the driver (audit.driver).
+            conn = engine.raw_connection()
+            try:
+                params = {"k0": keys[0], "k1": keys[-1], "now": now}
+                rows = self._peek_two.on(engine.dialect).rows(conn, params)
+            finally:
+                conn.close()
         else:
-            stmt, params = _PEEK_MANY, {"keys": keys, "now": now}
-        with self._db.kw["bind"].connect() as c:
-            rows = c.execute(stmt, params).all()
+            with engine.connect() as c:
+                rows = list(c.execute(_PEEK_MANY, {"keys": keys, "now": now}))
         return {r[0]: Counter(int(r[1]), float(r[2]), float(r[3]), float(r[4])) for r in rows}
 
     def clear(self, key: str) -> None:

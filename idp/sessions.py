@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditEvent, AuditSink
+from audit.driver import DriverStatements
 from idp.clock import Clock, aware
 from idp.models import SessionClient, SsoSession
 from idp.secrets import new_secret, secret_hash
@@ -43,6 +44,19 @@ _SESSIONS = cast(Table, SsoSession.__table__)
 # Built once: every password login runs them. Plain Core, so they run the same on an ORM
 # Session or a Connection.
 _INSERT = insert(_SESSIONS)
+# The columns a new session is written with (establish), in one order for the compiled INSERT.
+_INSERT_KEYS = (
+    "secret_hash",
+    "auth_time",
+    "acr",
+    "amr",
+    "last_seen_at",
+    "user_agent",
+    "id",
+    "user_id",
+    "created_at",
+    "expires_at",
+)
 _BY_SECRET = select(_SESSIONS).where(_SESSIONS.c.secret_hash == bindparam("digest"))
 _UPDATE = update(_SESSIONS).where(_SESSIONS.c.id == bindparam("sid"))
 
@@ -73,6 +87,7 @@ class SsoSessions:
     ) -> None:
         self._db, self._audit, self._clock = db, audit, clock
         self._absolute, self._idle = absolute_ttl, idle_ttl
+        self._insert = DriverStatements(_INSERT, _INSERT_KEYS)
 
     def _valid(self, row: Any, now: datetime) -> bool:
         return (
@@ -134,7 +149,10 @@ class SsoSessions:
                 created_at=now,
                 expires_at=now + self._absolute,
             )
-            s.execute(_INSERT, fresh)
+            if isinstance(s, Connection):
+                self._insert.on(s.dialect).execute(s, fresh)  # the sign-in's path: on the driver
+            else:
+                s.execute(_INSERT, fresh)
             row = SimpleNamespace(**fresh)
         else:
             s.execute(_UPDATE, {"sid": row.id, **values})

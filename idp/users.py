@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditEvent, AuditSink, Outcome
+from audit.driver import DriverStatements
 from idp.clock import Clock
 from idp.errors import Conflict, InvalidInput, NotFound
 from idp.models import User
@@ -89,6 +91,13 @@ def login_kind(login: str) -> str:
     return "username"
 
 
+@dataclass(frozen=True)
+class _UserId:
+    """What a sealed field's context reads from a user row: its id."""
+
+    id: str
+
+
 class UserDirectory:
     def __init__(
         self,
@@ -103,6 +112,7 @@ class UserDirectory:
         self._db, self._cipher, self._index = db, cipher, index
         self._hasher, self._audit, self._clock = hasher, audit, clock
         self._engine: Engine = db.kw["bind"]
+        self._by_index = {kind: DriverStatements(stmt) for kind, stmt in _BY_INDEX.items()}
         self.policy = policy or PasswordPolicy()
 
     # -- sealing ------------------------------------------------------------------------------
@@ -180,20 +190,25 @@ class UserDirectory:
             self._audit.record(AuditEvent("user.create", actor=actor, subject=uid), session=s)
         return self.profile(user)
 
-    def _match(self, c: Connection | Session, kind: str, login: str) -> Credentials | None:
+    def _match(self, s: Session, kind: str, login: str) -> Credentials | None:
+        rows = s.execute(_BY_INDEX[kind], {"bidx": self._index.compute(kind, login)})
+        return self._confirm(kind, login, rows)
+
+    def _confirm(self, kind: str, login: str, rows: Iterable[Sequence[Any]]) -> Credentials | None:
+        """The account among `rows` (id, hash, disabled, pending, sealed login) whose login
+        really is `login`: the index is truncated, so each is confirmed against the decrypted
+        value."""
         wanted = normalise(kind, login)
         field: SealedField = vars(User)[kind]
-        for row in c.execute(_BY_INDEX[kind], {"bidx": self._index.compute(kind, login)}):
-            # The index is truncated, so confirm against the decrypted value.
-            sealed = row[4]
+        for uid, password_hash, disabled, pending, sealed in rows:
             try:
-                value = None if sealed is None else self._cipher.open(sealed, field.context(row))
+                # A user's fields are sealed to the user's id (subject and row alike).
+                context = field.context(_UserId(uid))
+                value = None if sealed is None else self._cipher.open(sealed, context)
             except SubjectErased:
                 continue
             if value is not None and normalise(kind, value) == wanted:
-                return Credentials(
-                    row.id, row.password_hash, bool(row.disabled), bool(row.pending_verification)
-                )
+                return Credentials(uid, password_hash, bool(disabled), bool(pending))
         return None
 
     def _find(self, s: Session, kind: str, login: str) -> User | None:
@@ -201,13 +216,20 @@ class UserDirectory:
         return None if found is None else s.get(User, found.id)
 
     def credentials(self, login: str) -> Credentials | None:
-        """The account `login` (NIK, email or username) names, without the ORM: this runs
-        before every password check, and a Session cost more than the query."""
+        """The account `login` (NIK, email or username) names, read on the driver: this runs
+        before every password check, and a Session, even a Core execution, cost more than the
+        query (audit.driver)."""
         login = login.strip()
         if not _plausible(login):
             return None
-        with self._engine.connect() as c:
-            return self._match(c, login_kind(login), login)
+        kind = login_kind(login)
+        bidx = self._index.compute(kind, login)
+        conn = self._engine.raw_connection()
+        try:
+            rows = self._by_index[kind].on(self._engine.dialect).rows(conn, {"bidx": bidx})
+        finally:
+            conn.close()
+        return self._confirm(kind, login, rows)
 
     def find_by_login(self, login: str) -> User | None:
         login = login.strip()

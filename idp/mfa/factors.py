@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, exists, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
+from audit.driver import DriverStatements
 from idp.mfa.recovery import RecoveryCodes
 from idp.mfa.totp import TotpFactors, looks_like_totp
 from idp.mfa.webauthn import WebAuthnFactors
@@ -53,6 +54,7 @@ class SecondFactors:
     ) -> None:
         self.totp, self.recovery, self.passkeys = totp, recovery, passkeys
         self._db = db
+        self._enrolled = DriverStatements(_ENROLLED)
 
     def enrolled(self, user_id: str, *, session: Session | Connection | None = None) -> bool:
         """Any confirmed TOTP or passkey, asked in one read (this runs on every password login,
@@ -60,6 +62,8 @@ class SecondFactors:
         if session is None:
             with self._db() as s:
                 return self.enrolled(user_id, session=s)
+        if isinstance(session, Connection):  # the sign-in's path: on the driver
+            return bool(self._enrolled.on(session.dialect).rows(session, {"uid": user_id})[0][0])
         return bool(session.scalar(_ENROLLED, {"uid": user_id}))
 
     def verify_code(self, user_id: str, value: str) -> list[str] | None:
