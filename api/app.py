@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.csrf import CsrfGuard
+from api.direct_routes import DirectRoutes
 from api.errors import oauth_unavailable, problem
 from api.middleware import BodyLimit, SecurityHeaders
 from api.pages import Pages
@@ -199,7 +200,9 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
             {"error": "invalid_request", "error_description": "method not allowed"}, status_code=405
         )
 
-    app.add_middleware(TokenFastPath, services=svc)  # inside the two below: they apply to it
+    # Inside the two below, so they apply to these as to everything.
+    app.add_middleware(TokenFastPath, services=svc)
+    app.add_middleware(DirectRoutes, routes={("POST", "/login"): login.login_submit})
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     return app
