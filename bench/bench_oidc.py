@@ -13,9 +13,11 @@ wall-clock rate is kept beside it in results.json.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from api.settings import Settings
@@ -31,10 +33,13 @@ WARMUP = 2.0
 NODE_WARMUP = 12.0
 # The two rows with targets alternate with their reference in short rounds, so a slow or fast
 # spell of the shared machine weighs on both sides alike; figures pool the rounds.
-ROUNDS = 3
+ROUNDS = 3  # ours / node
 REF_SECONDS = 3.0
 CONNECTIONS = 8  # enough to keep one core busy; the same for every server
 LOGIN_CONNECTIONS = 4
+LOGIN_ROUNDS = 6  # each between two argon2id reference runs (_password_login)
+LOGIN_SECONDS = 2.0  # wrk's whole seconds
+LOGIN_REF_SECONDS = 1.0
 REFRESH_TOKENS = 6000
 
 
@@ -46,13 +51,20 @@ def _load(
     connections: int = CONNECTIONS,
     warmup: bool = True,
     seconds: float = SECONDS,
+    completed: Callable[[], int] | None = None,
 ) -> loadgen.LoadResult:
     # Unmeasured warm-up first: node's JIT (and our caches) reach their steady state, which
     # is what a server in service runs at.
     if warmup:
         loadgen.run_wrk(url, script, env, seconds=WARMUP, connections=connections, server_pid=pid)
     return loadgen.run_wrk(
-        url, script, env, seconds=seconds, connections=connections, server_pid=pid
+        url,
+        script,
+        env,
+        seconds=seconds,
+        connections=connections,
+        server_pid=pid,
+        completed=completed,
     )
 
 
@@ -64,6 +76,7 @@ def _post(
     connections: int = CONNECTIONS,
     warmup: bool = True,
     seconds: float = SECONDS,
+    completed: Callable[[], int] | None = None,
     **headers: str,
 ) -> loadgen.LoadResult:
     env = {
@@ -71,9 +84,11 @@ def _post(
         "BENCH_BODY": body,
         **{f"BENCH_{k.upper()}": v for k, v in headers.items()},
     }
-    result = _load(url, pid, "post.lua", env, connections, warmup, seconds)
+    result = _load(url, pid, "post.lua", env, connections, warmup, seconds, completed)
     if result.non2xx or result.errors or not result.ok:
         raise RuntimeError(f"load on {path} had failures: {result}")
+    if result.server_completed is not None and result.server_completed < result.requests:
+        raise RuntimeError(f"the server completed fewer requests than wrk saw answered: {result}")
     return result
 
 
@@ -90,17 +105,21 @@ def _row(
         wall_rate=result.rate,
         server_cpu_share=result.server_cpu / result.seconds,
         requests=result.requests,
+        answered=result.requests - result.non2xx,  # as wrk saw them
+        server_completed=result.server_completed,
     )
 
 
 def _pooled(results: list[loadgen.LoadResult]) -> loadgen.LoadResult:
     """Several runs as one: their requests over their summed time and server CPU."""
+    counted = [r.server_completed for r in results]
     return loadgen.LoadResult(
         requests=sum(r.requests for r in results),
         seconds=sum(r.seconds for r in results),
         errors=sum(r.errors for r in results),
         non2xx=sum(r.non2xx for r in results),
         server_cpu=sum(r.server_cpu for r in results),
+        server_completed=None if None in counted else sum(c or 0 for c in counted),
     )
 
 
@@ -156,6 +175,45 @@ def _versus_node(workdir: Path, url: str, pid: int, auth: str) -> Row:
     )
 
 
+def _password_login(server: SatuPintuServer, argon2: tuple[int, int, int]) -> Row:
+    """Logins against raw argon2id in LOGIN_ROUNDS short rounds, each between two reference
+    runs and compared with their mean: argon2id's speed on this shared machine drifts by
+    ±10 % within a minute, and bracketing follows the drift where one run before a round
+    does not."""
+    cookie, body = server.login_form()
+    refs = [measure_pinned("argon2", LOGIN_REF_SECONDS, *argon2)]
+    logins: list[loadgen.LoadResult] = []
+    for i in range(LOGIN_ROUNDS):
+        logins.append(
+            _post(
+                server.url,
+                server.pid,
+                "/login",
+                body,
+                LOGIN_CONNECTIONS,
+                warmup=i == 0,
+                seconds=LOGIN_SECONDS,
+                # Counted by the server (sessions it opened): logins wrk abandons at the end
+                # of a round still cost their argon2id (loadgen.run_wrk).
+                completed=server.sessions_opened,
+                cookie=cookie,
+            )
+        )
+        refs.append(measure_pinned("argon2", LOGIN_REF_SECONDS, *argon2))
+    brackets = [(a + b) / 2 for a, b in itertools.pairwise(refs)]
+    return dict(
+        _row(
+            "password_login",
+            _pooled(logins),
+            "logins/s",
+            "raw argon2id verify",
+            sum(brackets) / LOGIN_ROUNDS,
+            0.9,
+        ),
+        round_ratios=[r.per_core / b for r, b in zip(logins, brackets, strict=True)],
+    )
+
+
 def main() -> list[Row]:
     if not loadgen.available():
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
@@ -190,33 +248,7 @@ def main() -> list[Row]:
             intro = _post(url, pid, "/introspect", f"token={access}", auth=fx.auth)
             rows.append(_row("introspection", intro, "req/s", "raw RS256 verify", verify))
 
-            cookie, body = server.login_form()
-            argon2_rates: list[float] = []
-            logins: list[loadgen.LoadResult] = []
-            for i in range(ROUNDS):
-                argon2_rates.append(measure_pinned("argon2", REF_SECONDS / ROUNDS, *argon2))
-                logins.append(
-                    _post(
-                        url,
-                        pid,
-                        "/login",
-                        body,
-                        LOGIN_CONNECTIONS,
-                        warmup=i == 0,
-                        seconds=SECONDS / ROUNDS,
-                        cookie=cookie,
-                    )
-                )
-            rows.append(
-                _row(
-                    "password_login",
-                    _pooled(logins),
-                    "logins/s",
-                    "raw argon2id verify",
-                    sum(argon2_rates) / ROUNDS,
-                    0.9,
-                )
-            )
+            rows.append(_password_login(server, argon2))
             if nodeprovider.available():
                 rows.append(_versus_node(workdir, url, pid, fx.auth))
             else:

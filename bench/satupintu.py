@@ -4,9 +4,11 @@ directory, pinned to the server core, with the fixtures the load needs."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -163,6 +165,11 @@ class SatuPintuServer:
             {"csrf_token": m.group(1), "username": USERNAME, "password": PASSWORD}
         )
         return cookie, str(body)
+
+    def sessions_opened(self) -> int:
+        """SSO sessions the server has opened so far: one per successful password login."""
+        with contextlib.closing(sqlite3.connect(self.workdir / "satupintu.db")) as db:
+            return int(db.execute("SELECT count(*) FROM idp_sso_sessions").fetchone()[0])
 
     def client_credentials_token(self, fixtures: Fixtures) -> str:
         r = httpx.post(
