@@ -109,13 +109,16 @@ async def login_submit(request: Request) -> Response:
             code="invalid_request",
         )
     iid = form.get("interaction") or None
-    interaction = await run_in_threadpool(svc.interactions.get, iid) if iid else None
-    lang = pg.lang(request, interaction.params.get("ui_locales") if interaction else None)
     username = form.get("username", "")[:320]
     next_path = local_path(form.get("next"), "") or None
-    client = svc.clients.get(interaction.params.get("client_id")) if interaction else None
 
-    def again(message: str, status: int, retry_after: int | None = None) -> Response:
+    async def again(status: int, message: str = "", wait: int | None = None) -> Response:
+        """The form again with `message` (or how long to wait) in the visitor's language.
+        Only a page needs the interaction (its language and the app's name): a successful
+        sign-in goes on with its id alone, so it is read here and not before."""
+        interaction = await run_in_threadpool(svc.interactions.get, iid) if iid else None
+        lang = pg.lang(request, interaction.params.get("ui_locales") if interaction else None)
+        client = svc.clients.get(interaction.params.get("client_id")) if interaction else None
         page = pg.render(
             request,
             "login.html",
@@ -127,21 +130,23 @@ async def login_submit(request: Request) -> Response:
             username=username,
             next=next_path,
             client_name=client.name if client else None,
-            error=message,
+            error=pg.text(request, message, lang)
+            if wait is None
+            else wait_text(pg, request, lang, wait),
             passkey_csrf=pg.csrf.token(request, PASSKEY_CSRF),
         )
-        if retry_after is not None:
-            page.headers["Retry-After"] = str(retry_after)
+        if wait is not None:
+            page.headers["Retry-After"] = str(wait)
         return page
 
-    wrong = pg.text(request, "The NIK/email/username or password is wrong.", lang)
+    wrong = "The NIK/email/username or password is wrong."
     # No per-request cap: failures, not requests, are what a guesser produces, and they are
     # limited per account and per IP; citizens signing in at one office share an address.
     if not pg.csrf.check(request, "login", form.get("csrf_token")):
-        return again(pg.text(request, "The form expired. Please try again.", lang), 403)
+        return await again(403, "The form expired. Please try again.")
     password = form.get("password", "")
     if not username or not password or len(password) > 256:
-        return again(wrong, 401)
+        return await again(401, wrong)
     signed_in = await run_in_threadpool(
         _sign_in,
         svc,
@@ -153,19 +158,13 @@ async def login_submit(request: Request) -> Response:
     )
     result = signed_in.result
     if result.throttled is not None:
-        wait = result.throttled.retry_after
-        return again(wait_text(pg, request, lang, wait), 429, wait)
+        return await again(429, wait=result.throttled.retry_after)
     if result.pending:
-        return again(
-            pg.text(
-                request,
-                "Your account is not active yet. Open the link we emailed you to activate it.",
-                lang,
-            ),
-            403,
+        return await again(
+            403, "Your account is not active yet. Open the link we emailed you to activate it."
         )
     if signed_in.cookie is None:
-        return again(wrong, 401)
+        return await again(401, wrong)
     cookie = signed_in.cookie
     target = f"/authorize/resume?interaction={iid}" if iid else (next_path or "/")
     if not iid and signed_in.has_second_factor:

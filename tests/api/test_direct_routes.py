@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from tests.oidc_rp import csrf_of
+from tests.oidc_rp import authorize_url, csrf_of, follow_to_client, login, pkce, register
 
 PASSWORD = "kata-sandi-rahasia"
 
@@ -63,3 +63,18 @@ def test_an_error_without_a_handler_is_a_plain_500(app, services, monkeypatch):
 
 def test_the_login_route_is_still_in_the_schema(web):
     assert "post" in web.get("/api/v1/openapi.json").json()["paths"]["/login"]
+
+
+def test_an_apps_sign_in_page_keeps_its_language_and_name_after_a_wrong_password(web, services):
+    services.users.create(username="sari", password=PASSWORD)
+    c = register(services, name="Layanan Perizinan")
+    url, _ = authorize_url(c, challenge=pkce()[1], ui_locales="en")
+    to_login = web.get(url).headers["location"]
+    wrong = login(web, to_login, "sari", "salah-sandi-nya")
+    assert wrong.status_code == 401
+    assert '<html lang="en"' in wrong.text and "password is wrong" in wrong.text
+    assert "Layanan Perizinan" in wrong.text
+    right = login(web, to_login, "sari", PASSWORD)
+    assert right.status_code == 303
+    assert right.headers["location"].startswith("/authorize/resume?interaction=")
+    assert "code" in follow_to_client(web, right)
