@@ -99,8 +99,10 @@ def run_wrk(
         str(SCRIPTS / script),
         url,
     ]
+    # With `completed`, both counts start from an idle server (a warm-up's abandoned requests
+    # finished), so nothing done before this run is counted in it.
+    cpu_before = settled_cpu(server_pid) if completed else cpu_seconds(server_pid)
     done_before = completed() if completed else 0
-    cpu_before = cpu_seconds(server_pid)
     out = subprocess.run(
         pinned(cmd, LOAD_CORE),
         env={**os.environ, **env},
