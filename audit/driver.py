@@ -54,6 +54,11 @@ class DriverStatement:
             for name, bind in compiled.binds.items()
             if (proc := bind.type.dialect_impl(dialect).bind_processor(dialect))
         }
+        # Values the statement carries itself (a LIMIT, a literal compared with): SQLAlchemy
+        # sends them as parameters too.
+        self._fixed = {
+            name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
+        }
         self._columns = list(getattr(statement, "selected_columns", ()))
         # Result conversions depend on the type codes the driver reports (psycopg's numbers):
         # worked out from the first result's description, as SQLAlchemy does per result.
@@ -61,6 +66,8 @@ class DriverStatement:
 
     def params(self, values: Mapping[str, Any]) -> dict[str, Any] | tuple[Any, ...]:
         bind = self._bind
+        if self._fixed:
+            values = {**self._fixed, **values}
         out = {k: (f(v) if (f := bind.get(k)) else v) for k, v in values.items()}
         return out if self._order is None else tuple(out[k] for k in self._order)
 

@@ -121,3 +121,13 @@ def test_driver_errors_come_out_as_sqlalchemy_errors_without_parameters(services
     finally:
         with engine.begin() as c:
             c.exec_driver_sql("ALTER TABLE idp_sso_sessions_away RENAME TO idp_sso_sessions")
+
+
+def test_values_the_statement_carries_itself_are_sent(services):
+    engine = services.engine
+    with engine.begin() as c:
+        c.execute(insert(T), [_row(user_id="u-9"), _row(user_id="u-9"), _row(user_id="u-8")])
+    # The LIMIT and the literal are bound parameters SQLAlchemy fills in from the statement.
+    first = select(T.c.user_id).where(T.c.user_id == "u-9").limit(1)
+    with engine.connect() as c:
+        assert DriverStatement(engine.dialect, first).rows(c, {}) == [["u-9"]]
