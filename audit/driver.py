@@ -55,7 +55,9 @@ class DriverStatement:
             if (proc := bind.type.dialect_impl(dialect).bind_processor(dialect))
         }
         # Values the statement carries itself (a LIMIT, a literal compared with): SQLAlchemy
-        # sends them as parameters too.
+        # sends them as parameters too. A value computed per execution would be frozen here.
+        if any(bind.callable is not None for bind in compiled.binds.values()):
+            raise ValueError("a statement with a callable bind value cannot be compiled once")
         self._fixed = {
             name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
         }
