@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
@@ -152,3 +152,11 @@ class DriverStatements:
                 dialect, self._statement, self._keys
             )
         return compiled
+
+    def read(self, engine: Engine, values: Mapping[str, Any]) -> list[Any]:
+        """`rows` on a pooled connection of `engine`, checked out for this read alone."""
+        conn = engine.raw_connection()
+        try:
+            return self.on(engine.dialect).rows(conn, values)
+        finally:
+            conn.close()

@@ -103,12 +103,7 @@ class SqlCounterStore:
         if len(keys) <= 2:
             # The sign-in's read (account and IP), before every guarded attempt: prebuilt and
             # run on the driver (audit.driver).
-            conn = engine.raw_connection()
-            try:
-                params = {"k0": keys[0], "k1": keys[-1], "now": now}
-                rows = self._peek_two.on(engine.dialect).rows(conn, params)
-            finally:
-                conn.close()
+            rows = self._peek_two.read(engine, {"k0": keys[0], "k1": keys[-1], "now": now})
         else:
             with engine.connect() as c:
                 rows = list(c.execute(_PEEK_MANY, {"keys": keys, "now": now}))

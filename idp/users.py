@@ -224,12 +224,7 @@ class UserDirectory:
             return None
         kind = login_kind(login)
         bidx = self._index.compute(kind, login)
-        conn = self._engine.raw_connection()
-        try:
-            rows = self._by_index[kind].on(self._engine.dialect).rows(conn, {"bidx": bidx})
-        finally:
-            conn.close()
-        return self._confirm(kind, login, rows)
+        return self._confirm(kind, login, self._by_index[kind].read(self._engine, {"bidx": bidx}))
 
     def find_by_login(self, login: str) -> User | None:
         login = login.strip()

@@ -46,16 +46,14 @@ class EndSession(EndSessionEndpoint):
         """Not used: LogoutService ends the session once the request is confirmed."""
 
 
-# Is any logout token waiting to be (re)sent? Asked before claiming any.
-_DUE = (
-    select(LogoutDelivery.id)
-    .where(
-        LogoutDelivery.delivered_at.is_(None),
-        LogoutDelivery.gave_up_at.is_(None),
-        LogoutDelivery.next_attempt_at <= bindparam("now"),
-    )
-    .limit(1)
+# A logout token waiting to be (re)sent at `now`.
+_DUE_AT = (
+    LogoutDelivery.delivered_at.is_(None),
+    LogoutDelivery.gave_up_at.is_(None),
+    LogoutDelivery.next_attempt_at <= bindparam("now"),
 )
+# Is any due? Asked before claiming any.
+_ANY_DUE = select(LogoutDelivery.id).where(*_DUE_AT).limit(1)
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ class LogoutService:
         self.ctx = ctx
         self.sessions = sessions
         self.endpoint = EndSession(ctx)
-        self._due = DriverStatements(_DUE)
+        self._any_due = DriverStatements(_ANY_DUE)
         self.endpoint.server = _ClientLookup(ctx)
 
     def validate(self, request: OAuthRequest) -> EndSessionRequest:
@@ -104,11 +102,7 @@ class LogoutService:
         once a second, almost always to hear no, and a claiming transaction cost several times
         the read (docs/benchmarks.md)."""
         engine: Engine = self.ctx.db.kw["bind"]
-        conn = engine.raw_connection()
-        try:
-            return bool(self._due.on(engine.dialect).rows(conn, {"now": now}))
-        finally:
-            conn.close()
+        return bool(self._any_due.read(engine, {"now": now}))
 
     def logout_token(self, client: Any, session: ActiveSession) -> str:
         now = epoch(self.ctx.clock())
@@ -133,17 +127,13 @@ class LogoutService:
         with self.ctx.db.begin() as s:
             stmt = (
                 select(LogoutDelivery)
-                .where(
-                    LogoutDelivery.delivered_at.is_(None),
-                    LogoutDelivery.gave_up_at.is_(None),
-                    LogoutDelivery.next_attempt_at <= now,
-                )
+                .where(*_DUE_AT)
                 .order_by(LogoutDelivery.next_attempt_at)
                 .limit(limit)
             )
             if s.bind is not None and s.bind.dialect.name == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True)
-            rows = list(s.scalars(stmt))
+            rows = list(s.scalars(stmt, {"now": now}))
             for row in rows:
                 row.attempts += 1
                 row.next_attempt_at = now + timedelta(seconds=60)
