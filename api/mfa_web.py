@@ -4,6 +4,7 @@ upgrading a session after a second factor, and small JSON bodies for the passkey
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,18 +20,20 @@ from idp.mfa.policy import acr_for
 from idp.sessions import ActiveSession
 
 MAX_JSON = 64 * 1024
+_COOKIE_VALUE = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
 
 def set_session_cookie(svc: Services, response: Response, value: str) -> None:
-    response.set_cookie(
-        svc.settings.cookie_name,
-        value,
-        httponly=True,
-        secure=svc.settings.secure_cookies,
-        samesite="lax",
-        path="/",
-        max_age=svc.settings.session_ttl,
-    )
+    """The SSO session cookie, written as Starlette's `set_cookie` writes it but without a
+    `SimpleCookie` per sign-in (~15 µs warm, more after argon2id): the value is a `new_secret()`,
+    URL-safe base64, so nothing in it needs quoting; anything else is refused."""
+    if not _COOKIE_VALUE.fullmatch(value):
+        raise ValueError("a session cookie value is URL-safe base64")
+    s = svc.settings
+    header = f"{s.cookie_name}={value}; HttpOnly; Max-Age={s.session_ttl}; Path=/; SameSite=lax"
+    if s.secure_cookies:
+        header += "; Secure"
+    response.raw_headers.append((b"set-cookie", header.encode("latin-1")))
 
 
 def local_path(target: str | None, default: str = "/") -> str:

