@@ -290,7 +290,8 @@ async def consent_submit(request: Request) -> Response:
     return render_decision(request, resumed, pg, interaction.params.get("ui_locales"))
 
 
-@router.api_route("/logout", methods=["GET", "POST"])
+@router.get("/logout")
+@router.post("/logout")
 async def logout(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     try:

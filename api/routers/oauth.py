@@ -70,7 +70,8 @@ def _authorize_sync(request: Request, svc: Services, req: HttpRequest) -> Decisi
         return svc.flow.decide(req, db, session_of(request, svc))
 
 
-@router.api_route("/authorize", methods=["GET", "POST"])
+@router.get("/authorize")
+@router.post("/authorize")
 async def authorize(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     try:
@@ -181,7 +182,8 @@ def _userinfo_sync(svc: Services, token: str) -> JSONResponse:
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
-@router.api_route("/userinfo", methods=["GET", "POST"])
+@router.get("/userinfo")
+@router.post("/userinfo")
 async def userinfo(request: Request) -> Response:
     svc = services(request)
     auth = request.headers.get("authorization", "")
