@@ -20,8 +20,9 @@ from typing import Any, cast
 
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import PoolProxiedConnection
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
 Converter = Callable[[Any], Any]
@@ -149,6 +150,7 @@ class DriverStatements:
 
     def __init__(self, statement: ClauseElement, column_keys: Sequence[str] | None = None) -> None:
         self._statement, self._keys = statement, column_keys
+        self._executable = cast(Executable, statement)  # an INSERT or a SELECT is both
         self._compiled: dict[Dialect, DriverStatement] = {}
 
     def on(self, dialect: Dialect) -> DriverStatement:
@@ -158,6 +160,20 @@ class DriverStatements:
                 dialect, self._statement, self._keys
             )
         return compiled
+
+    def execute(self, bind: Session | Connection, values: Mapping[str, Any]) -> None:
+        """Run once inside `bind`'s transaction: on the driver under a Core `Connection`;
+        through SQLAlchemy in an ORM `Session`, which first flushes what it holds pending."""
+        if isinstance(bind, Connection):
+            self.on(bind.dialect).execute(bind, values)
+        else:
+            bind.execute(self._executable, values)
+
+    def rows(self, bind: Session | Connection, values: Mapping[str, Any]) -> list[Any]:
+        """The result rows inside `bind`'s transaction, each a list, as `execute` runs it."""
+        if isinstance(bind, Connection):
+            return self.on(bind.dialect).rows(bind, values)
+        return [list(r) for r in bind.execute(self._executable, values)]
 
     def read(self, engine: Engine, values: Mapping[str, Any]) -> list[Any]:
         """`rows` on a pooled connection of `engine`, checked out for this read alone."""

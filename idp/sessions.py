@@ -149,10 +149,7 @@ class SsoSessions:
                 created_at=now,
                 expires_at=now + self._absolute,
             )
-            if isinstance(s, Connection):
-                self._insert.on(s.dialect).execute(s, fresh)  # the sign-in's path: on the driver
-            else:
-                s.execute(_INSERT, fresh)
+            self._insert.execute(s, fresh)  # on the driver under a Connection (sign-ins)
             row = SimpleNamespace(**fresh)
         else:
             s.execute(_UPDATE, {"sid": row.id, **values})

@@ -62,9 +62,8 @@ class SecondFactors:
         if session is None:
             with self._db() as s:
                 return self.enrolled(user_id, session=s)
-        if isinstance(session, Connection):  # the sign-in's path: on the driver
-            return bool(self._enrolled.on(session.dialect).rows(session, {"uid": user_id})[0][0])
-        return bool(session.scalar(_ENROLLED, {"uid": user_id}))
+        # On the driver under a Connection (the sign-in's path).
+        return bool(self._enrolled.rows(session, {"uid": user_id})[0][0])
 
     def verify_code(self, user_id: str, value: str) -> list[str] | None:
         """The amr this code earns, or None when it is wrong, used before, or too long."""

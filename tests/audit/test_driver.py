@@ -131,3 +131,19 @@ def test_values_the_statement_carries_itself_are_sent(services):
     first = select(T.c.user_id).where(T.c.user_id == "u-9").limit(1)
     with engine.connect() as c:
         assert DriverStatement(engine.dialect, first).rows(c, {}) == [["u-9"]]
+
+
+def test_the_same_statements_run_in_an_orm_session_after_its_pending_changes(services):
+    from sqlalchemy.orm import Session
+
+    engine = services.engine
+    inserts = DriverStatements(insert(T), KEYS)
+    by_user = DriverStatements(select(T.c.id).where(T.c.user_id == bindparam("u")))
+    pending, driven = _row(user_id="u-orm"), _row(user_id="u-orm")
+    with Session(engine) as s, s.begin():
+        s.add(SsoSession(**pending))  # not flushed yet: the read below must see it
+        inserts.execute(s, driven)
+        in_session = by_user.rows(s, {"u": "u-orm"})
+    with engine.connect() as c:
+        on_driver = by_user.rows(c, {"u": "u-orm"})
+    assert sorted(in_session) == sorted(on_driver) == sorted([[pending["id"]], [driven["id"]]])
