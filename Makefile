@@ -32,7 +32,9 @@ test: install lint
 test-fast: install
 	$(BIN)/pytest -q -m "not slow" -p no:cacheprovider
 
+# wrk and taskset come from Debian's packages (bench/tools.sh installs them when missing).
 bench: install
+	./bench/tools.sh
 	$(BIN)/python -m bench
 
 clean:
