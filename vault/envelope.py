@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -28,9 +29,11 @@ from vault.provider import KeyProvider
 FORMAT_V1 = 1
 
 
-@dataclass(frozen=True)
-class FieldContext:
-    """Where a sealed value lives; bound into the ciphertext as AEAD associated data."""
+class FieldContext(NamedTuple):
+    """Where a sealed value lives; bound into the ciphertext as AEAD associated data.
+
+    A tuple, not a frozen dataclass: one is built for every field read, and a frozen
+    dataclass's `__init__` cost twice as much (~0.5 µs of a ~3.5 µs open)."""
 
     subject: str
     table: str
@@ -53,7 +56,8 @@ class _DekCache:
 
     def __init__(self, size: int, ttl: float, monotonic: Callable[[], float]) -> None:
         self._size, self._ttl, self._now = size, ttl, monotonic
-        # The AEAD object, not raw key bytes: building it is a third of the cost of an open.
+        # The AEAD object, not raw key bytes: building it is a third of the cost of an open;
+        # beside it the moment it expires.
         self._items: OrderedDict[str, tuple[float, AESGCM]] = OrderedDict()
         self._lock = threading.Lock()
         self.stats = CacheStats()
@@ -61,7 +65,7 @@ class _DekCache:
     def get(self, subject: str) -> AESGCM | None:
         with self._lock:
             item = self._items.get(subject)
-            if item is None or self._now() - item[0] > self._ttl:
+            if item is None or self._now() > item[0]:
                 if item is not None:
                     del self._items[subject]
                 self.stats.misses += 1
@@ -72,7 +76,7 @@ class _DekCache:
 
     def put(self, subject: str, dek: AESGCM) -> None:
         with self._lock:
-            self._items[subject] = (self._now(), dek)
+            self._items[subject] = (self._now() + self._ttl, dek)
             self._items.move_to_end(subject)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
@@ -130,21 +134,28 @@ class EnvelopeCipher:
         return bytes([FORMAT_V1]) + nonce + ct
 
     def open(self, sealed: bytes, ctx: FieldContext) -> str:
+        # Every field read comes here: the cached DEK is looked up first, without `_dek`'s
+        # call, and the nonce and ciphertext are sliced straight into the decrypt.
+        if len(sealed) < 29 or sealed[0] != FORMAT_V1:
+            raise self._refused(ctx, IntegrityFailure("unknown ciphertext format"))
         try:
-            if len(sealed) < 29 or sealed[0] != FORMAT_V1:
-                raise IntegrityFailure("unknown ciphertext format")
-            dek = self._dek(ctx.subject, create=False)
-            try:
-                return dek.decrypt(sealed[1:13], sealed[13:], ctx.aad()).decode()
-            except InvalidTag as exc:
-                raise IntegrityFailure(
-                    f"{ctx.table}.{ctx.column} of row {ctx.row} does not authenticate "
-                    "(tampered, or copied from another row or column)"
-                ) from exc
+            dek = self.cache.get(ctx.subject) or self._dek(ctx.subject, create=False)
         except IntegrityFailure as exc:
-            if self.on_integrity_failure is not None:
-                self.on_integrity_failure(ctx, str(exc))
-            raise
+            raise self._refused(ctx, exc) from None
+        try:
+            return dek.decrypt(sealed[1:13], sealed[13:], ctx.aad()).decode()
+        except InvalidTag as exc:
+            failure = IntegrityFailure(
+                f"{ctx.table}.{ctx.column} of row {ctx.row} does not authenticate "
+                "(tampered, or copied from another row or column)"
+            )
+            raise self._refused(ctx, failure) from exc
+
+    def _refused(self, ctx: FieldContext, failure: IntegrityFailure) -> IntegrityFailure:
+        """`failure`, once the integrity hook (the audit) has been told; no plaintext."""
+        if self.on_integrity_failure is not None:
+            self.on_integrity_failure(ctx, str(failure))
+        return failure
 
     def shred(self, subject: str) -> bool:
         """Destroy the subject's data key: all its sealed fields become unrecoverable."""
