@@ -148,13 +148,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
         log.warning("dependency unavailable: %s", type(exc).__name__)
         if _wants_html(request):
             pages: Pages = app.state.pages
-            return pages.error(
-                request,
-                "Something went wrong",
-                "The service is temporarily unavailable. Please try again in a moment.",
-                status=503,
-                code="temporarily_unavailable",
-            )
+            return pages.failure(request, "unavailable")
         if request.url.path.startswith("/api/"):
             return problem(
                 503,

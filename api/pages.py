@@ -17,6 +17,24 @@ from api.i18n import LANG_COOKIE, load_catalogs, negotiate
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
+# The failure pages many routes answer with: what the visitor reads, the status, and the error
+# code shown beneath it (a caller may name a more precise one).
+FAILURES: dict[str, tuple[str, int, str]] = {
+    "bad_form": ("The request could not be completed.", 400, "invalid_request"),
+    "bad_app_request": ("The application sent an invalid request.", 400, "invalid_request"),
+    "expired": (
+        "This sign-in request has expired. Go back to the application and start again.",
+        400,
+        "interaction_expired",
+    ),
+    "csrf": ("The form expired. Please try again.", 403, "csrf"),
+    "unavailable": (
+        "The service is temporarily unavailable. Please try again in a moment.",
+        503,
+        "temporarily_unavailable",
+    ),
+}
+
 
 def address(path: str, **params: str | None) -> str:
     """A page's own address with its non-empty query parameters (for the language switch)."""
@@ -75,6 +93,20 @@ class Pages:
         response.headers["Content-Language"] = lang
         self.csrf.set_cookie(request, response)
         return response
+
+    def failure(
+        self, request: Request, kind: str, *, code: str | None = None, lang: str | None = None
+    ) -> HTMLResponse:
+        """One of the shared FAILURES pages, under the title "Something went wrong"."""
+        message, status, default_code = FAILURES[kind]
+        return self.error(
+            request,
+            "Something went wrong",
+            message,
+            status=status,
+            code=code or default_code,
+            lang=lang,
+        )
 
     def error(
         self,

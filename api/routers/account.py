@@ -81,13 +81,7 @@ async def _posted(request: Request) -> tuple[Services, ActiveSession | None, dic
 
 
 def _refused(request: Request) -> Response:
-    return pages(request).error(
-        request,
-        "Something went wrong",
-        "The form expired. Please try again.",
-        status=403,
-        code="csrf",
-    )
+    return pages(request).failure(request, "csrf")
 
 
 @router.post("/account/password")

@@ -76,12 +76,7 @@ def login_page(request: Request) -> Response:
     iid = request.query_params.get("interaction")
     interaction = svc.interactions.get(iid) if iid else None
     if iid and interaction is None:
-        return pg.error(
-            request,
-            "Something went wrong",
-            "This sign-in request has expired. Go back to the application and start again.",
-            code="interaction_expired",
-        )
+        return pg.failure(request, "expired")
     client = svc.clients.get(interaction.params.get("client_id")) if interaction else None
     lang = pg.lang(request, interaction.params.get("ui_locales") if interaction else None)
     return pg.render(
@@ -103,12 +98,7 @@ async def login_submit(request: Request) -> Response:
     try:
         form = dict(await read_form(request))
     except BadForm:
-        return pg.error(
-            request,
-            "Something went wrong",
-            "The request could not be completed.",
-            code="invalid_request",
-        )
+        return pg.failure(request, "bad_form")
     iid = form.get("interaction") or None
     username = form.get("username", "")[:320]
     next_path = local_path(form.get("next"), "") or None
@@ -185,20 +175,10 @@ def consent_page(request: Request) -> Response:
     interaction = svc.interactions.get(iid)
     session = session_of(request, svc)
     if interaction is None or session is None:
-        return pg.error(
-            request,
-            "Something went wrong",
-            "This sign-in request has expired. Go back to the application and start again.",
-            code="interaction_expired",
-        )
+        return pg.failure(request, "expired")
     client = svc.clients.get(interaction.params.get("client_id"))
     if client is None:
-        return pg.error(
-            request,
-            "Something went wrong",
-            "The application sent an invalid request.",
-            code="invalid_client",
-        )
+        return pg.failure(request, "bad_app_request", code="invalid_client")
     lang = pg.lang(request, interaction.params.get("ui_locales"))
     scopes = [
         s
@@ -223,30 +203,14 @@ async def consent_submit(request: Request) -> Response:
     try:
         form = dict(await read_form(request))
     except BadForm:
-        return pg.error(
-            request,
-            "Something went wrong",
-            "The request could not be completed.",
-            code="invalid_request",
-        )
+        return pg.failure(request, "bad_form")
     iid = form.get("interaction")
     interaction = svc.interactions.get(iid)
     session = session_of(request, svc)
     if interaction is None or session is None:
-        return pg.error(
-            request,
-            "Something went wrong",
-            "This sign-in request has expired. Go back to the application and start again.",
-            code="interaction_expired",
-        )
+        return pg.failure(request, "expired")
     if not pg.csrf.check(request, "consent", form.get("csrf_token")):
-        return pg.error(
-            request,
-            "Something went wrong",
-            "The form expired. Please try again.",
-            status=403,
-            code="csrf",
-        )
+        return pg.failure(request, "csrf")
     params = list(interaction.params.items())
     req = HttpRequest("GET", svc.settings.issuer_base + "/authorize", {}, query=params)
     if form.get("decision") != "approve":
@@ -260,12 +224,7 @@ async def consent_submit(request: Request) -> Response:
         return render_decision(request, decision, pg, interaction.params.get("ui_locales"))
     client = svc.clients.get(interaction.params.get("client_id"))
     if client is None:
-        return pg.error(
-            request,
-            "Something went wrong",
-            "The application sent an invalid request.",
-            code="invalid_client",
-        )
+        return pg.failure(request, "bad_app_request", code="invalid_client")
     scopes = client.get_allowed_scope(interaction.params.get("scope", "")).split()
     evidence = {
         "interaction": interaction.id,
@@ -281,12 +240,7 @@ async def consent_submit(request: Request) -> Response:
     await run_in_threadpool(record)
     resumed = await run_in_threadpool(resume_sync, request, svc, iid)
     if resumed is None:
-        return pg.error(
-            request,
-            "Something went wrong",
-            "This sign-in request has expired.",
-            code="interaction_expired",
-        )
+        return pg.failure(request, "expired")
     return render_decision(request, resumed, pg, interaction.params.get("ui_locales"))
 
 
@@ -297,12 +251,7 @@ async def logout(request: Request) -> Response:
     try:
         req = await to_http_request(request, svc.settings.issuer_base)
     except BadForm:
-        return pg.error(
-            request,
-            "Something went wrong",
-            "The request could not be completed.",
-            code="invalid_request",
-        )
+        return pg.failure(request, "bad_form")
     params = dict(req.query + req.form)
     lang = pg.lang(request, params.get("ui_locales"))
 
@@ -313,33 +262,16 @@ async def logout(request: Request) -> Response:
     try:
         validated = await run_in_threadpool(validate)
     except OAuth2Error as err:
-        return pg.error(
-            request,
-            "Something went wrong",
-            "The application sent an invalid request.",
-            code=err.error or "invalid_request",
-            lang=lang,
-        )
+        return pg.failure(request, "bad_app_request", code=err.error, lang=lang)
     redirect_uri = getattr(validated, "redirect_uri", None)
     if params.get("post_logout_redirect_uri") and not redirect_uri:
         # Never redirect to an unregistered URI (RP-Initiated Logout §3): show an error instead.
-        return pg.error(
-            request,
-            "Something went wrong",
-            "The application sent an invalid request.",
-            code="invalid_post_logout_redirect_uri",
-            lang=lang,
+        return pg.failure(
+            request, "bad_app_request", code="invalid_post_logout_redirect_uri", lang=lang
         )
     confirmed = request.method == "POST" and params.get("confirm") == "yes"
     if confirmed and not pg.csrf.check(request, "logout", params.get("csrf_token")):
-        return pg.error(
-            request,
-            "Something went wrong",
-            "The form expired. Please try again.",
-            status=403,
-            code="csrf",
-            lang=lang,
-        )
+        return pg.failure(request, "csrf", lang=lang)
     if getattr(validated, "needs_confirmation", True) and not confirmed:
         keep = [
             (k, v)

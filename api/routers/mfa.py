@@ -79,7 +79,7 @@ async def otp_submit(request: Request) -> Response:
     try:
         form = dict(await read_form(request))
     except BadForm:
-        return pg.error(request, "Something went wrong", "The request could not be completed.")
+        return pg.failure(request, "bad_form")
     session = session_of(request, svc)
     iid, nxt = form.get("interaction", "")[:64], local_path(form.get("next"), "")
     if session is None:

@@ -55,13 +55,7 @@ def render_decision(
         )
     assert isinstance(decision, ShowError)
     lang = pg.lang(request, lang_hint)
-    page = pg.error(
-        request,
-        "Something went wrong",
-        "The application sent an invalid request.",
-        code=decision.error,
-        lang=lang,
-    )
+    page = pg.failure(request, "bad_app_request", code=decision.error, lang=lang)
     return page
 
 
@@ -77,12 +71,7 @@ async def authorize(request: Request) -> Response:
     try:
         req = await to_http_request(request, svc.settings.issuer_base)
     except BadForm:
-        return pg.error(
-            request,
-            "Something went wrong",
-            "The application sent an invalid request.",
-            code="invalid_request",
-        )
+        return pg.failure(request, "bad_app_request")
     decision = await run_in_threadpool(_authorize_sync, request, svc, req)
     return render_decision(request, decision, pg, dict(req.query + req.form).get("ui_locales"))
 
@@ -109,12 +98,7 @@ async def authorize_resume(request: Request) -> Response:
         resume_sync, request, svc, request.query_params.get("interaction")
     )
     if decision is None:
-        return pg.error(
-            request,
-            "Something went wrong",
-            "This sign-in request has expired. Go back to the application and start again.",
-            code="interaction_expired",
-        )
+        return pg.failure(request, "expired")
     return render_decision(request, decision, pg, None)
 
 

@@ -76,9 +76,7 @@ async def _form(request: Request) -> dict[str, str] | None:
 
 def _expired(request: Request) -> Response:
     pg = pages(request)
-    return pg.error(
-        request, "Something went wrong", "The form expired. Please try again.", status=403
-    )
+    return pg.failure(request, "csrf")
 
 
 async def _posted(

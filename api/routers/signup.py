@@ -41,12 +41,7 @@ def input_text(pg: Pages, lang: str, exc: Exception, min_length: int = 8) -> str
 
 
 def _bad_form(request: Request, pg: Pages) -> Response:
-    return pg.error(
-        request,
-        "Something went wrong",
-        "The request could not be completed.",
-        code="invalid_request",
-    )
+    return pg.failure(request, "bad_form")
 
 
 async def _form(request: Request) -> dict[str, str] | None:
