@@ -3,6 +3,7 @@ refresh tokens. A client may inspect or revoke only tokens issued to it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -74,9 +75,13 @@ def find_token(
     return None
 
 
-class Introspection(IntrospectionEndpoint):
-    # Only confidential clients (resource servers) may introspect.
-    CLIENT_AUTH_METHODS = CONFIDENTIAL_AUTH
+class _PresentedToken:
+    """The token lookup of Introspection and Revocation: the form's `token` when it exists and
+    belongs to the authenticated client, else None. A token of another client is therefore
+    reported inactive by introspection (RFC 7662 §2.2) and left alone by revocation, which
+    still answers 200 (RFC 7009 §2.2)."""
+
+    check_params: Callable[[OAuthRequest, Any], None]  # Authlib's, on the endpoint classes
 
     def __init__(self, ctx: ServerContext) -> None:
         super().__init__()
@@ -84,16 +89,19 @@ class Introspection(IntrospectionEndpoint):
 
     def authenticate_token(self, request: OAuthRequest, client: Any) -> FoundToken | None:
         self.check_params(request, client)
-        found = find_token(
-            self.ctx, request, request.form["token"], request.form.get("token_type_hint")
-        )
-        # Someone else's token is reported as inactive, never as an error (RFC 7662 §2.2).
+        form = request.form
+        found = find_token(self.ctx, request, form["token"], form.get("token_type_hint"))
         if found is None or not found.check_client(client):
             return None
         return found
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> None:
         raise NotImplementedError  # find_token needs the request; see authenticate_token
+
+
+class Introspection(_PresentedToken, IntrospectionEndpoint):
+    # Only confidential clients (resource servers) may introspect.
+    CLIENT_AUTH_METHODS = CONFIDENTIAL_AUTH
 
     def check_permission(self, token: Any, client: Any, request: Any) -> bool:
         return True
@@ -135,26 +143,9 @@ class Introspection(IntrospectionEndpoint):
         }
 
 
-class Revocation(RevocationEndpoint):
+class Revocation(_PresentedToken, RevocationEndpoint):
     # Public clients may revoke their own tokens (RFC 7009 §2.1).
     CLIENT_AUTH_METHODS = AUTH_METHODS
-
-    def __init__(self, ctx: ServerContext) -> None:
-        super().__init__()
-        self.ctx = ctx
-
-    def authenticate_token(self, request: OAuthRequest, client: Any) -> FoundToken | None:
-        self.check_params(request, client)
-        found = find_token(
-            self.ctx, request, request.form["token"], request.form.get("token_type_hint")
-        )
-        # RFC 7009 §2.2: a token of another client is not revoked, and the answer is still 200.
-        if found is None or not found.check_client(client):
-            return None
-        return found
-
-    def query_token(self, token_string: str, token_type_hint: str | None) -> None:
-        raise NotImplementedError
 
     def revoke_token(self, token: FoundToken, request: OAuthRequest) -> None:
         if token.access is not None:
