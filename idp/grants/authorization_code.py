@@ -14,9 +14,9 @@ from typing import Any
 from authlib.oauth2.rfc6749 import grants
 from sqlalchemy import update
 
-from audit import AuditEvent, Outcome
 from idp.clients import Client
 from idp.clock import aware
+from idp.grants.copied import revoke_copied_grant
 from idp.http import OAuthRequest
 from idp.models import AuthorizationCode, Grant
 from idp.principal import Principal
@@ -127,21 +127,10 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 if aware(row.expires_at) <= now or not ctx.tokens.grant_active(s, row.grant_id):
                     return None
                 return CodeRecord(row)
-        # Second use of a code: someone holds a copy. Revoke everything issued from it, in a
-        # transaction of its own (this request's transaction ends in an error and rolls back).
-        s.rollback()
-        with ctx.db.begin() as side:
-            ctx.tokens.revoke_grant(side, row.grant_id, "code_replay")
-            ctx.audit.record(
-                AuditEvent(
-                    "token.code_replay",
-                    Outcome.DENIED,
-                    subject=row.user_id,
-                    client_id=client.client_id,
-                    detail={"grant": row.grant_id},
-                ),
-                session=side,
-            )
+        # Second use of a code: revoke everything issued from it.
+        revoke_copied_grant(
+            ctx, s, row.grant_id, "code_replay", subject=row.user_id, client_id=client.client_id
+        )
         return None
 
     def delete_authorization_code(self, authorization_code: Any) -> None:

@@ -13,10 +13,10 @@ from typing import Any
 from authlib.oauth2.rfc6749 import grants
 from sqlalchemy import update
 
-from audit import AuditEvent, Outcome
 from idp.clients import Client
 from idp.clock import aware
 from idp.grants.authorization_code import AUTH_METHODS
+from idp.grants.copied import revoke_copied_grant
 from idp.http import OAuthRequest
 from idp.models import RefreshToken
 from idp.principal import Principal
@@ -63,21 +63,10 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         grace = timedelta(seconds=ctx.refresh_grace_seconds)
         if row.rotated_at is not None and grace and aware(row.rotated_at) + grace > now:
             return RefreshRecord(row)
-        # Reuse of a rotated-out token: the token was copied. Revoke the grant in a transaction
-        # of its own, since this request's transaction ends in an error and rolls back.
-        s.rollback()
-        with ctx.db.begin() as side:
-            ctx.tokens.revoke_grant(side, row.grant_id, "refresh_reuse")
-            ctx.audit.record(
-                AuditEvent(
-                    "token.refresh_reuse",
-                    Outcome.DENIED,
-                    subject=row.user_id,
-                    client_id=row.client_id,
-                    detail={"grant": row.grant_id},
-                ),
-                session=side,
-            )
+        # Reuse of a rotated-out token: the token was copied.
+        revoke_copied_grant(
+            ctx, s, row.grant_id, "refresh_reuse", subject=row.user_id, client_id=row.client_id
+        )
         return None
 
     def authenticate_user(self, refresh_token: RefreshRecord) -> Principal:
