@@ -26,15 +26,17 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The browser tests drive Debian's chromium, installed when missing.
 test: install lint
+	./scripts/system-packages.sh chromium=chromium
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test-fast: install
 	$(BIN)/pytest -q -m "not slow" -p no:cacheprovider
 
-# wrk and taskset come from Debian's packages (bench/tools.sh installs them when missing).
+# wrk and taskset come from Debian's packages, installed when missing.
 bench: install
-	./bench/tools.sh
+	./scripts/system-packages.sh wrk=wrk taskset=util-linux
 	$(BIN)/python -m bench
 
 clean:
