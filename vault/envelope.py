@@ -108,9 +108,11 @@ class EnvelopeCipher:
         self.cache = _DekCache(cache_size, cache_ttl, monotonic)
 
     def _dek(self, subject: str, create: bool) -> AESGCM:
-        cached = self.cache.get(subject)
-        if cached is not None:
-            return cached
+        return self.cache.get(subject) or self._stored_dek(subject, create)
+
+    def _stored_dek(self, subject: str, create: bool) -> AESGCM:
+        """The subject's DEK from the key store (unwrapped by the provider, then cached), or a
+        new one when `create`; for a subject whose DEK is not in the cache."""
         row = self.store.get(subject)
         if row is not None and row.wrapped_dek is None:
             raise SubjectErased(subject)
@@ -134,12 +136,12 @@ class EnvelopeCipher:
         return bytes([FORMAT_V1]) + nonce + ct
 
     def open(self, sealed: bytes, ctx: FieldContext) -> str:
-        # Every field read comes here: the cached DEK is looked up first, without `_dek`'s
-        # call, and the nonce and ciphertext are sliced straight into the decrypt.
+        # Every field read comes here: the cache is asked inline (without `_dek`'s call), the
+        # nonce and ciphertext are sliced straight into the decrypt.
         if len(sealed) < 29 or sealed[0] != FORMAT_V1:
             raise self._refused(ctx, IntegrityFailure("unknown ciphertext format"))
         try:
-            dek = self.cache.get(ctx.subject) or self._dek(ctx.subject, create=False)
+            dek = self.cache.get(ctx.subject) or self._stored_dek(ctx.subject, create=False)
         except IntegrityFailure as exc:
             raise self._refused(ctx, exc) from None
         try:

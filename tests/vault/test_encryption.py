@@ -213,3 +213,15 @@ def test_documented_procedure_makes_old_backups_useless_for_erased_subjects(vsvc
     assert vsvc.users.profile(vsvc.users.get(budi.sub)).email == CITIZENS[1]["email"]
     with vsvc.db() as s:
         assert s.execute(text("select count(*) from vault_subject_keys")).scalar() >= 2
+
+
+def test_a_fresh_worker_unwraps_a_subjects_key_once_and_counts_it_once(vsvc):
+    """`satupintu vault status` reports these counters: a cold read is one miss, and every
+    other field of the same subject is a hit."""
+    first = _create(vsvc)[0]
+    vsvc.cipher.cache = type(vsvc.cipher.cache)(100, 60, lambda: 0.0)  # a fresh worker
+    profile = vsvc.users.profile(vsvc.users.get(first.sub))
+    assert (profile.email, profile.name) == (CITIZENS[0]["email"], CITIZENS[0]["name"])
+    stats = vsvc.cipher.cache.stats
+    assert stats.misses == 1
+    assert stats.hits >= 1
