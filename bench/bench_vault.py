@@ -67,21 +67,20 @@ def _start_bao(workdir: str) -> tuple[subprocess.Popen[bytes], str, str]:
     return proc, addr, token
 
 
+def _seconds(
+    fn: Callable[[str], object], ids: list[str], rounds: int, clock: Callable[[], float]
+) -> float:
+    """`clock` seconds spent reading every record of `ids` `rounds` times."""
+    start = clock()
+    for _ in range(rounds):
+        for rid in ids:
+            fn(rid)
+    return clock() - start
+
+
 def _rate(fn: Callable[[str], object], ids: list[str], rounds: int) -> float:
-    start = time.perf_counter()
-    for _ in range(rounds):
-        for rid in ids:
-            fn(rid)
-    return rounds * len(ids) / (time.perf_counter() - start)
-
-
-def _cpu(fn: Callable[[str], object], ids: list[str], rounds: int) -> float:
-    """CPU seconds this process spends reading every record of `ids` `rounds` times."""
-    start = time.process_time()
-    for _ in range(rounds):
-        for rid in ids:
-            fn(rid)
-    return time.process_time() - start
+    """Records read per wall-clock second."""
+    return rounds * len(ids) / _seconds(fn, ids, rounds, time.perf_counter)
 
 
 def _value(i: int, field: str) -> str:
@@ -166,7 +165,7 @@ def _run(tmp: str, addr: str, token: str) -> list[dict]:
     for i in range(PAIRED_ROUNDS):
         pair = [(read_envelope, env_cpu), (read_plain, plain_cpu)]
         for fn, out in pair if i % 2 else reversed(pair):
-            out.append(_cpu(fn, ids, ROUND_PASSES))
+            out.append(_seconds(fn, ids, ROUND_PASSES, time.process_time))
     reads = PAIRED_ROUNDS * ROUND_PASSES * RECORDS
     envelope_cpu, unencrypted = reads / sum(env_cpu), reads / sum(plain_cpu)
     envelope = median(_rate(read_envelope, ids, 2) for _ in range(3))
