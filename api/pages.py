@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gettext import NullTranslations
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -19,7 +19,8 @@ _TEMPLATES = Path(__file__).parent / "templates"
 
 # The failure pages many routes answer with: what the visitor reads, the status, and the error
 # code shown beneath it (a caller may name a more precise one).
-FAILURES: dict[str, tuple[str, int, str]] = {
+Failure = Literal["bad_form", "bad_app_request", "expired", "csrf", "unavailable"]
+FAILURES: dict[Failure, tuple[str, int, str]] = {
     "bad_form": ("The request could not be completed.", 400, "invalid_request"),
     "bad_app_request": ("The application sent an invalid request.", 400, "invalid_request"),
     "expired": (
@@ -95,7 +96,7 @@ class Pages:
         return response
 
     def failure(
-        self, request: Request, kind: str, *, code: str | None = None, lang: str | None = None
+        self, request: Request, kind: Failure, *, code: str | None = None, lang: str | None = None
     ) -> HTMLResponse:
         """One of the shared FAILURES pages, under the title "Something went wrong"."""
         message, status, default_code = FAILURES[kind]
