@@ -22,7 +22,7 @@ from audit import AuditEvent, AuditSink
 from idp.clock import Clock
 from idp.errors import InvalidInput, NotFound
 from idp.models import ClientRecord
-from idp.secrets import new_secret, secret_hash, secret_matches
+from idp.secrets import new_identifier, new_secret, secret_hash, secret_matches
 
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 AUTH_METHODS = (*SECRET_METHODS, "private_key_jwt", "none")
@@ -247,7 +247,7 @@ class ClientRegistry:
         needs_secret = meta["token_endpoint_auth_method"] in SECRET_METHODS
         secret = new_secret() if needs_secret else None
         rec = ClientRecord(
-            client_id=new_secret(16),
+            client_id=new_identifier(),
             client_secret_hash=secret_hash(secret) if secret else None,
             org_id=org_id,
             name=name,
