@@ -8,6 +8,9 @@ time-slice the cores between several 19 MiB working sets that evict each other f
 multiply memory use under a login burst. Waiting logins queue instead. The hash runs on the
 caller's own thread behind that semaphore: handing it to another thread cost a thread switch
 and a future per login, and measured no faster (argon2 releases the GIL either way).
+
+Each slot is a huge-page working buffer (`idp.argon2_memory`) in which a hash of the current
+parameters is verified; a hash with other parameters is verified by argon2-cffi as before.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher as _Argon2
 from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from idp.argon2_memory import HashMemory
 
 
 @dataclass(frozen=True)
@@ -38,11 +43,12 @@ def _cores() -> int:
 class PasswordHasher:
     def __init__(self, params: Argon2Params | None = None, concurrency: int | None = None) -> None:
         p = params or Argon2Params()
+        self._params = p
         # The slots as tokens in a C queue: every sign-in waits here under load, and
         # `threading.Semaphore` waits through a Python-level Condition.
-        self._slots: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self._slots: queue.SimpleQueue[HashMemory] = queue.SimpleQueue()
         for _ in range(concurrency or max(1, _cores() // p.parallelism)):
-            self._slots.put(None)
+            self._slots.put(HashMemory(p.memory_cost))
         self._ph = _Argon2(
             time_cost=p.time_cost,
             memory_cost=p.memory_cost,
@@ -58,23 +64,36 @@ class PasswordHasher:
         self._shape = (len(self._dummy), self._dummy.rindex("$"))
 
     def hash(self, password: str) -> str:
-        self._slots.get()
+        slot = self._slots.get()
         try:
             return self._ph.hash(password)
         finally:
-            self._slots.put(None)
+            self._slots.put(slot)
 
     def verify(self, stored: str | None, password: str) -> bool:
         """True when `password` matches; the same work is done when `stored` is None."""
-        self._slots.get()
+        encoded = stored or self._dummy
+        slot = self._slots.get()
         try:
-            return self._ph.verify(stored or self._dummy, password) and stored is not None
+            if self._is_current(encoded):
+                p = self._params
+                matches = slot.verify(
+                    encoded,
+                    password.encode(),
+                    time_cost=p.time_cost,
+                    memory_kib=p.memory_cost,
+                    lanes=p.parallelism,
+                )
+            else:
+                matches = self._ph.verify(encoded, password)
+            return matches and stored is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
         finally:
-            self._slots.put(None)
+            self._slots.put(slot)
+
+    def _is_current(self, stored: str) -> bool:
+        return stored.startswith(self._current) and (len(stored), stored.rfind("$")) == self._shape
 
     def needs_rehash(self, stored: str) -> bool:
-        if stored.startswith(self._current) and (len(stored), stored.rfind("$")) == self._shape:
-            return False
-        return self._ph.check_needs_rehash(stored)
+        return not self._is_current(stored) and self._ph.check_needs_rehash(stored)
