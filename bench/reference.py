@@ -1,10 +1,12 @@
 """Reference rates measured in a process of their own, pinned to the server's core:
-raw RS256 signing and verification of an RFC 9068 access token with joserfc, and raw argon2id
-verification with argon2-cffi at the server's parameters.
+raw RS256 signing and verification of an RFC 9068 access token with joserfc, raw argon2id
+verification with argon2-cffi at the server's parameters, and the server's own argon2id hasher
+alone (`argon2-slot`).
 
-    python -m bench.reference sign|verify|argon2 SECONDS [TIME_COST MEMORY_COST PARALLELISM]
+    python -m bench.reference KIND SECONDS [TIME_COST MEMORY_COST PARALLELISM]
 
-prints {"kind", "ops", "seconds", "rate" (per wall second), "per_core" (per CPU second)} as JSON.
+with KIND one of sign, verify, argon2, argon2-slot;
+it prints {"kind", "ops", "seconds", "rate" (per wall second), "per_core" (per CPU second)} as JSON.
 """
 
 from __future__ import annotations
@@ -79,6 +81,16 @@ def measure(
         ph = PasswordHasher(time_cost=t, memory_cost=m, parallelism=p, type=Type.ID)
         stored = ph.hash("correct horse battery staple")
         n, took, cpu = _loop(lambda: ph.verify(stored, "correct horse battery staple"), seconds)
+    elif kind == "argon2-slot":
+        # The server's own hasher alone (its huge-page slot, idp.argon2_memory): beside it, the
+        # login row shows what the rest of a sign-in costs, apart from how fast argon2id runs.
+        from idp.passwords import Argon2Params
+        from idp.passwords import PasswordHasher as OwnHasher
+
+        t, m, p = argon2_params
+        own = OwnHasher(Argon2Params(time_cost=t, memory_cost=m, parallelism=p), concurrency=1)
+        mine = own.hash("correct horse battery staple")
+        n, took, cpu = _loop(lambda: own.verify(mine, "correct horse battery staple"), seconds)
     else:
         raise ValueError(f"unknown reference {kind!r}")
     return {"kind": kind, "ops": n, "seconds": took, "rate": n / took, "per_core": n / cpu}
