@@ -118,6 +118,8 @@ def serve(
         log_level="info",
         access_log=Settings().access_log,
         server_header=False,
+        # httptools, with each response's head and body in one write (api/http_protocol.py)
+        http="api.http_protocol:CoalescingHttpToolsProtocol",
     )
 
 
