@@ -53,22 +53,39 @@ class GroupCommit:
         self._inserts: dict[tuple[str, ...], DriverStatement] = {}
         self._conn: PoolProxiedConnection | None = None
         self.commits = 0  # batches committed so far (batching is visible to tests and bench)
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()  # lists of (row, done)
+        # Per event loop, the rows submitted in its current turn (see submit_async); only the
+        # loop's own thread touches its list.
+        self._held: dict[asyncio.AbstractEventLoop, list[tuple[dict[str, Any], Done]]] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = 0
 
     def submit_async(self, row: dict[str, Any]) -> asyncio.Future[None]:
         """`append` for a coroutine: an asyncio future of the running loop, settled by the
-        writer through the loop (no thread-pool future in between)."""
+        writer through the loop (no thread-pool future in between).
+
+        The rows a loop submits in one turn reach the writer together, at the end of the turn:
+        each hand-over wakes the writer, which then waits for the GIL the loop holds, two
+        context switches per row on a busy core (docs/benchmarks.md)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
 
         def done(exc: BaseException | None) -> None:
             loop.call_soon_threadsafe(_settle, future, exc)
 
-        self._put(row, done)
+        held = self._held.get(loop)
+        if held is None:
+            held = self._held[loop] = []
+            loop.call_soon(self._hand_over, loop)
+        held.append((row, done))
         return future
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        items = self._held.pop(loop, None)
+        if items:
+            self._ensure_writer()
+            self._queue.put(items)
 
     @contextlib.contextmanager
     def expecting(self) -> Iterator[None]:
@@ -97,7 +114,7 @@ class GroupCommit:
 
     def _put(self, row: dict[str, Any], done: Done) -> None:
         self._ensure_writer()
-        self._queue.put((row, done))
+        self._queue.put([(row, done)])
 
     def append(self, row: dict[str, Any], timeout: float = 60.0) -> None:
         """Queue `row` and return once it is committed; raise the error that stopped the
@@ -146,7 +163,7 @@ class GroupCommit:
             if item is _STOP:
                 self._drop_connection()
                 return
-            batch = [item]
+            batch = list(item)
             # Under concurrent traffic (the last batch, moments ago, held several rows) wait up
             # to `gather` for more, as PostgreSQL's commit_delay does with commit_siblings: a
             # little latency buys several rows per commit. A lone caller recording one event
@@ -167,7 +184,7 @@ class GroupCommit:
                 if nxt is _STOP:
                     stop = True
                     break
-                batch.append(nxt)
+                batch.extend(nxt)
             self._commit(batch)
             last_commit, last_batch = time.monotonic(), len(batch)
             if stop:

@@ -138,3 +138,24 @@ def test_a_lone_request_does_not_wait_for_rows_nobody_announced(services):
         assert writer.commits == 1
     finally:
         writer.close()
+
+
+def test_rows_submitted_in_one_turn_of_the_loop_share_one_commit(services):
+    """Requests that finish in the same turn of the event loop hand their rows over together,
+    even when work that lets go of the GIL (signing, here a sleep) runs between them: one wake
+    of the writer and one commit, not one each."""
+    writer = GroupCommit(services.engine, AUDIT_TABLE)
+
+    async def one_turn() -> None:
+        futures = []
+        for _ in range(4):
+            futures.append(writer.submit_async(_row("test.turn")))
+            time.sleep(0.05)  # the writer could run now, but has nothing yet
+        await asyncio.gather(*futures)
+
+    try:
+        asyncio.run(one_turn())
+        assert writer.commits == 1
+        assert _count(services, "test.turn") == 4
+    finally:
+        writer.close()
