@@ -33,9 +33,11 @@ def _unpadded_b64(text: str) -> bytes:
 
 
 class HashMemory:
-    """One argon2id working buffer and the allocator callbacks that hand it to libargon2."""
+    """One argon2id working buffer for hashes of one set of parameters, and the allocator
+    callbacks that hand it to libargon2."""
 
-    def __init__(self, memory_kib: int) -> None:
+    def __init__(self, time_cost: int, memory_kib: int, lanes: int) -> None:
+        self._time_cost, self._memory_kib, self._lanes = time_cost, memory_kib, lanes
         self.size = memory_kib * 1024
         length = -(-self.size // _HUGE_PAGE) * _HUGE_PAGE
         # A 2 MiB-aligned window inside a mapping with 2 MiB of slack; pages are only committed
@@ -64,11 +66,9 @@ class HashMemory:
         """The buffer as it is now (for tests that hold the wipe)."""
         return bytes(ffi.buffer(self._pointer, self.size))
 
-    def verify(
-        self, encoded: str, password: bytes, *, time_cost: int, memory_kib: int, lanes: int
-    ) -> bool:
+    def verify(self, encoded: str, password: bytes) -> bool:
         """argon2id of `password` with the salt of `encoded` equals its hash; the caller has
-        checked that `encoded` has these parameters (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`)."""
+        checked that `encoded` has this buffer's parameters (`$argon2id$v=19$m=…,t=…,p=…$…`)."""
         try:
             _, _, _, _, salt_b64, hash_b64 = encoded.split("$")
             salt, expected = _unpadded_b64(salt_b64), _unpadded_b64(hash_b64)
@@ -90,10 +90,10 @@ class HashMemory:
                 "secretlen": 0,
                 "ad": ffi.NULL,
                 "adlen": 0,
-                "t_cost": time_cost,
-                "m_cost": memory_kib,
-                "lanes": lanes,
-                "threads": lanes,
+                "t_cost": self._time_cost,
+                "m_cost": self._memory_kib,
+                "lanes": self._lanes,
+                "threads": self._lanes,
                 "version": lib.ARGON2_VERSION_NUMBER,
                 "allocate_cbk": self._allocate,
                 "free_cbk": self._free,

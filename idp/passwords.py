@@ -43,12 +43,11 @@ def _cores() -> int:
 class PasswordHasher:
     def __init__(self, params: Argon2Params | None = None, concurrency: int | None = None) -> None:
         p = params or Argon2Params()
-        self._params = p
         # The slots as tokens in a C queue: every sign-in waits here under load, and
         # `threading.Semaphore` waits through a Python-level Condition.
         self._slots: queue.SimpleQueue[HashMemory] = queue.SimpleQueue()
         for _ in range(concurrency or max(1, _cores() // p.parallelism)):
-            self._slots.put(HashMemory(p.memory_cost))
+            self._slots.put(HashMemory(p.time_cost, p.memory_cost, p.parallelism))
         self._ph = _Argon2(
             time_cost=p.time_cost,
             memory_cost=p.memory_cost,
@@ -76,14 +75,7 @@ class PasswordHasher:
         slot = self._slots.get()
         try:
             if self._is_current(encoded):
-                p = self._params
-                matches = slot.verify(
-                    encoded,
-                    password.encode(),
-                    time_cost=p.time_cost,
-                    memory_kib=p.memory_cost,
-                    lanes=p.parallelism,
-                )
+                matches = slot.verify(encoded, password.encode())
             else:
                 matches = self._ph.verify(encoded, password)
             return matches and stored is not None
