@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import timedelta
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -27,6 +28,17 @@ app.add_typer(sessions_app, name="sessions")
 app.add_typer(vault_app, name="vault")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+class AdminRoleOpt(StrEnum):
+    """Who a client of the admin API acts for (idp.admin_access)."""
+
+    national = "national"
+    organisation = "organisation"
+    none = "none"
+
+    def role(self) -> Any:
+        return None if self is AdminRoleOpt.none else self.value
 
 
 def _services(keys: bool = True):
@@ -195,6 +207,10 @@ def clients_create(
     skip_consent: Annotated[
         bool, typer.Option(help="First-party app run by the operator: no consent screen")
     ] = False,
+    admin_role: Annotated[
+        AdminRoleOpt | None,
+        typer.Option(help="Admin API role of this client_credentials client (docs/operations.md)"),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Register a client; prints client_id and (for confidential clients) client_secret."""
@@ -219,7 +235,12 @@ def clients_create(
             if value:
                 meta[key] = value
         return svc.clients.create(
-            name=name, metadata=meta, org_id=org_id, public=public, skip_consent=skip_consent
+            name=name,
+            metadata=meta,
+            org_id=org_id,
+            public=public,
+            skip_consent=skip_consent,
+            admin_role=admin_role.role() if admin_role else None,
         )
 
     client, secret = _guard(as_json, run)
@@ -244,16 +265,27 @@ def clients_update(
         list[str] | None,
         typer.Option(help="default_acr_values, e.g. urn:satupintu:acr:mfa (repeat)"),
     ] = None,
+    admin_role: Annotated[
+        AdminRoleOpt | None,
+        typer.Option(help="Grant an admin API role; 'none' takes it away"),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change a client's sign-in rules (MFA, default acr values)."""
+    """Change a client's sign-in rules (MFA, default acr values) or its admin API role."""
     svc = _services()
     changes: dict[str, Any] = {}
     if require_mfa is not None:
         changes["require_mfa"] = require_mfa
     if acr is not None:
         changes["default_acr_values"] = acr
-    client = _guard(as_json, lambda: svc.clients.update(client_id, changes))
+
+    def run() -> Any:
+        client = svc.clients.update(client_id, changes)
+        if admin_role is not None:
+            client = svc.clients.set_admin_role(client_id, admin_role.role())
+        return client
+
+    client = _guard(as_json, run)
     _emit(as_json, _client_json(client), lambda d: f"updated {d['client_id']}")
 
 

@@ -11,17 +11,20 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
-from authlib.oauth2.rfc6749 import ClientMixin, list_to_scope, scope_to_list
+from authlib.oauth2.rfc6749 import ClientMixin, scope_to_list
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditEvent, AuditSink
+from idp.admin_access import ADMIN_ROLES, AdminRole
 from idp.clock import Clock
 from idp.errors import InvalidInput, NotFound
 from idp.models import ClientRecord
+from idp.scopes import ADMIN_SCOPE, PRIVILEGED, registrable_scope, within
 from idp.secrets import new_identifier, new_secret, secret_hash, secret_matches
 
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
@@ -29,7 +32,9 @@ AUTH_METHODS = (*SECRET_METHODS, "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 SIGNING_ALGS = ("RS256", "ES256", "EdDSA")
 SUBJECT_TYPES = ("public", "pairwise")
-DEFAULT_SCOPE = "openid profile email"
+# Set only by an operator (CLI, or a national administrator through the admin API), never from
+# registrable metadata, and kept when the registrable metadata changes.
+OPERATOR_FIELDS = ("skip_consent", "admin_role")
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,24 @@ class Client(ClientMixin):
     @property
     def scope(self) -> str:
         return str(self.metadata.get("scope") or "")
+
+    @property
+    def admin_role(self) -> AdminRole | None:
+        role = self.metadata.get("admin_role")
+        return role if role in ADMIN_ROLES else None
+
+    @cached_property
+    def _user_scopes(self) -> frozenset[str]:
+        # Privileged scopes never come from the registered `scope`, even in a row written
+        # before they stopped being registrable.
+        return frozenset(scope_to_list(self.scope) or []) - frozenset(PRIVILEGED)
+
+    def scopes_held(self, *, for_user: bool) -> frozenset[str]:
+        """What a token of this client may carry: the registered scopes, and when the client
+        acts for itself (no user) the scopes of its operator-granted role."""
+        if for_user or self.admin_role is None:
+            return self._user_scopes
+        return self._user_scopes | {ADMIN_SCOPE}
 
     @property
     def token_endpoint_auth_method(self) -> str:
@@ -103,10 +126,8 @@ class Client(ClientMixin):
         return uris[0] if len(uris) == 1 else None
 
     def get_allowed_scope(self, scope: str) -> str:
-        if not scope:
-            return ""
-        allowed = set(scope_to_list(self.scope))
-        return list_to_scope([s for s in scope_to_list(scope) if s in allowed])
+        """What Authlib's authorization grant keeps of a user's request (RFC 6749 §3.3)."""
+        return within(scope, self.scopes_held(for_user=True))
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         # Exact string matching (RFC 9700 §2.1): no prefixes, no wildcards.
@@ -154,6 +175,18 @@ def validate_redirect_uri(uri: str, what: str = "redirect_uri") -> str:
     raise InvalidInput(f"{what} must use https (http only for localhost): {uri}")
 
 
+def _checked_role(role: str, meta: dict[str, Any], org_id: str | None) -> AdminRole:
+    """An administrator role fits only a confidential client acting for itself; an
+    organisation's administrator needs its organisation."""
+    if role not in ADMIN_ROLES:
+        raise InvalidInput(f"admin role must be one of {', '.join(ADMIN_ROLES)}")
+    if "client_credentials" not in meta.get("grant_types", []):
+        raise InvalidInput("an administrator client needs the client_credentials grant")
+    if role == "organisation" and org_id is None:
+        raise InvalidInput("an organisation's administrator client needs --org")
+    return "national" if role == "national" else "organisation"
+
+
 def normalise_metadata(meta: dict[str, Any], *, public: bool) -> dict[str, Any]:
     """Validated client metadata with defaults filled in."""
     out: dict[str, Any] = {}
@@ -179,7 +212,7 @@ def normalise_metadata(meta: dict[str, Any], *, public: bool) -> dict[str, Any]:
     out["grant_types"] = grant_types
     out["response_types"] = ["code"] if "authorization_code" in grant_types else []
     out["token_endpoint_auth_method"] = method
-    out["scope"] = " ".join(scope_to_list(meta.get("scope") or DEFAULT_SCOPE))
+    out["scope"] = registrable_scope(meta.get("scope"))
     alg = meta.get("id_token_signed_response_alg") or "RS256"
     if alg not in SIGNING_ALGS:
         raise InvalidInput(f"id_token_signed_response_alg must be one of {SIGNING_ALGS}")
@@ -233,17 +266,21 @@ class ClientRegistry:
         public: bool = False,
         actor: str = "operator",
         skip_consent: bool = False,
+        admin_role: AdminRole | None = None,
     ) -> tuple[Client, str | None]:
         """Register a client; returns it with its secret (None for public clients).
 
-        `skip_consent` marks a first-party app run by the operator. It is a keyword of its own,
-        never read from `metadata`, so a self-registered client cannot grant it to itself."""
+        `skip_consent` marks a first-party app run by the operator, `admin_role` an operator's
+        client of the admin API. They are keywords of their own, never read from `metadata`,
+        so a self-registered client cannot grant them to itself."""
         name = name.strip()
         if not 1 <= len(name) <= 200:
             raise InvalidInput("client name must be 1-200 characters")
         meta = normalise_metadata(metadata, public=public)
         if skip_consent:
             meta["skip_consent"] = True
+        if admin_role is not None:
+            meta["admin_role"] = _checked_role(admin_role, meta, org_id)
         needs_secret = meta["token_endpoint_auth_method"] in SECRET_METHODS
         secret = new_secret() if needs_secret else None
         rec = ClientRecord(
@@ -306,9 +343,12 @@ class ClientRegistry:
             rec = s.get(ClientRecord, client_id)
             if rec is None:
                 raise NotFound(f"no client {client_id!r}")
-            merged = {**(rec.client_metadata or {}), **changes}
+            stored = dict(rec.client_metadata or {})
+            merged = {**stored, **changes}
             public = merged.get("token_endpoint_auth_method") == "none"
-            rec.client_metadata = normalise_metadata(merged, public=public)
+            meta = normalise_metadata(merged, public=public)
+            meta.update({k: stored[k] for k in OPERATOR_FIELDS if k in stored})
+            rec.client_metadata = meta
             self._audit.record(
                 AuditEvent(
                     "client.update",
@@ -316,6 +356,33 @@ class ClientRegistry:
                     client_id=client_id,
                     org_id=rec.org_id,
                     detail={"fields": sorted(changes)},
+                ),
+                session=s,
+            )
+            client = _client(rec)
+        self._forget(client_id)
+        return client
+
+    def set_admin_role(
+        self, client_id: str, role: AdminRole | None, *, actor: str = "operator"
+    ) -> Client:
+        """Grant (or with None take away) the client's administrator role: an operator's act."""
+        with self._db.begin() as s:
+            rec = s.get(ClientRecord, client_id)
+            if rec is None:
+                raise NotFound(f"no client {client_id!r}")
+            meta = dict(rec.client_metadata or {})
+            meta.pop("admin_role", None)
+            if role is not None:
+                meta["admin_role"] = _checked_role(role, meta, rec.org_id)
+            rec.client_metadata = meta
+            self._audit.record(
+                AuditEvent(
+                    "client.admin_role",
+                    actor=actor,
+                    client_id=client_id,
+                    org_id=rec.org_id,
+                    detail={"role": role},
                 ),
                 session=s,
             )

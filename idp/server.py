@@ -32,13 +32,10 @@ from idp.models import UsedAssertion
 from idp.oidc.id_token import IdTokenOnCode, IdTokenOnRefresh
 from idp.outbound import OutboundClient, OutboundRefused
 from idp.principal import Principal
+from idp.scopes import SUPPORTED
 from idp.secrets import secret_hash
 from idp.subjects import SubjectMapper
 from idp.tokens import TokenService
-
-SCOPES = ["openid", "profile", "email", "phone", "address", "offline_access"]
-# Operator scope for the admin API, granted only to clients an operator registers with it.
-ADMIN_SCOPE = "satupintu:admin"
 
 
 @dataclass
@@ -98,7 +95,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
 
 class OpenIDProvider(AuthorizationServer):
     def __init__(self, ctx: ServerContext) -> None:
-        super().__init__(scopes_supported=[*SCOPES, ADMIN_SCOPE])
+        super().__init__(scopes_supported=list(SUPPORTED))
         self.ctx = ctx
         self.register_token_generator("default", ctx.tokens)
         self.register_client_auth_method("private_key_jwt", PrivateKeyJWT(ctx))

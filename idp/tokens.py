@@ -17,6 +17,7 @@ from idp.clock import Clock, aware, epoch
 from idp.keys import InvalidSignature, KeyRing
 from idp.models import Grant, RefreshToken, RevokedAccessToken
 from idp.principal import Principal
+from idp.scopes import within
 from idp.secrets import new_secret, secret_hash
 from idp.subjects import SubjectMapper
 
@@ -77,6 +78,8 @@ class TokenService:
         include_refresh_token: bool = True,
     ) -> dict[str, Any]:
         ttl = expires_in or self.access_ttl
+        # Whatever the grant, a token carries only what the client holds (RFC 6749 §3.3).
+        scope = within(scope, client.scopes_held(for_user=user is not None))
         token: dict[str, Any] = {
             "token_type": "Bearer",
             "access_token": self.access_token(client, user, scope or "", ttl),

@@ -1,7 +1,9 @@
 """The operators' machine API under /api/v1: organisations, clients, users, sessions, keys.
 
-Callers authenticate with a Bearer access token that carries the `satupintu:admin` scope
-(client_credentials of an operator client). Errors are RFC 9457 problem JSON.
+Callers authenticate with a Bearer access token that carries the `satupintu:admin` scope: a
+client_credentials token of a client an operator granted an administrator role. Every call is
+authorised against that role and the caller's organisation (idp.admin_access). Errors are
+RFC 9457 problem JSON.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from api.deps import services
 from api.errors import problem
 from api.services import Services
 from audit import AuditEvent, Outcome
+from idp.admin_access import AdminCaller, AdminRole, Forbidden
 from idp.errors import Conflict, IdpError, InvalidInput, NotFound
-from idp.server import ADMIN_SCOPE
-from idp.tokens import AccessClaims, InvalidToken
+from idp.scopes import ADMIN_SCOPE
+from idp.tokens import InvalidToken
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 
@@ -31,7 +34,7 @@ class AdminAuthError(Exception):
         self.status, self.detail, self.retry_after = status, detail, retry_after
 
 
-def admin(request: Request) -> AccessClaims:
+def admin(request: Request) -> AdminCaller:
     svc, ip = services(request), client_ip(request)
     throttled = svc.limiter.check(account=None, ip=ip)
     if throttled is not None:
@@ -51,16 +54,34 @@ def admin(request: Request) -> AccessClaims:
         svc.audit.record(AuditEvent("admin.auth", Outcome.FAILURE, detail={"reason": "token"}))
         svc.limiter.failure(account=None, ip=ip)
         raise AdminAuthError(401, "the access token is invalid or expired") from exc
-    if ADMIN_SCOPE not in claims.scopes:
-        raise AdminAuthError(403, "the token lacks the satupintu:admin scope")
-    return claims
+    # The client acting for itself (client_credentials), holding the scope and, now, the role.
+    client = svc.clients.get(claims.client_id)
+    role = client.admin_role if client is not None else None
+    if ADMIN_SCOPE not in claims.scopes or claims.user_id is not None or role is None:
+        svc.audit.record(
+            AuditEvent(
+                "admin.auth",
+                Outcome.DENIED,
+                actor=f"client:{claims.client_id}",
+                client_id=claims.client_id,
+                detail={"reason": "no_role"},
+            )
+        )
+        raise AdminAuthError(403, "the token is not an administrator's (satupintu:admin)")
+    assert client is not None
+    return AdminCaller(client.client_id, role, client.org_id)
 
 
 def idp_problem(exc: IdpError) -> JSONResponse:
     status = next(
         (
             code
-            for kind, code in ((NotFound, 404), (Conflict, 409), (InvalidInput, 422))
+            for kind, code in (
+                (NotFound, 404),
+                (Forbidden, 403),
+                (Conflict, 409),
+                (InvalidInput, 422),
+            )
             if isinstance(exc, kind)
         ),
         400,
@@ -93,6 +114,7 @@ class ClientIn(BaseModel):
     id_token_signed_response_alg: str | None = None
     jwks: dict[str, Any] | None = None
     jwks_uri: str | None = None
+    admin_role: AdminRole | None = None  # granted by a national administrator only
 
 
 class UserIn(BaseModel):
@@ -121,11 +143,37 @@ async def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     return await run_in_threadpool(fn, *args, **kwargs)
 
 
-@router.post("/orgs", status_code=201)
-async def create_org(body: OrgIn, request: Request, who: AccessClaims = Depends(admin)) -> Response:
-    svc: Services = services(request)
+def _org_id(svc: Services, ref: str | None) -> str | None:
+    return svc.orgs.resolve(ref).id if ref else None
+
+
+def _client_in_reach(svc: Services, who: AdminCaller, client_id: str) -> None:
+    client = svc.clients.get(client_id)
+    who.require_reach(client.org_id if client else None, "client")
+    if client is None:
+        raise NotFound("no client with that id")
+
+
+def _user_in_reach(svc: Services, who: AdminCaller, sub: str) -> None:
     try:
-        org = await _call(svc.orgs.create, body.name, actor=f"client:{who.client_id}")
+        user = svc.users.get(sub)
+    except NotFound:
+        user = None
+    who.require_reach(user.org_id if user else None, "user")
+    if user is None:
+        raise NotFound("no user with that id")
+
+
+@router.post("/orgs", status_code=201)
+async def create_org(body: OrgIn, request: Request, who: AdminCaller = Depends(admin)) -> Response:
+    svc: Services = services(request)
+
+    def run() -> Any:
+        who.require_national("create organisations")
+        return svc.orgs.create(body.name, actor=who.actor)
+
+    try:
+        org = await _call(run)
     except IdpError as exc:
         return idp_problem(exc)
     return JSONResponse({"id": org.id, "name": org.name}, status_code=201)
@@ -133,41 +181,54 @@ async def create_org(body: OrgIn, request: Request, who: AccessClaims = Depends(
 
 @router.patch("/orgs/{ref}")
 async def update_org(
-    ref: str, body: SignInRules, request: Request, who: AccessClaims = Depends(admin)
+    ref: str, body: SignInRules, request: Request, who: AdminCaller = Depends(admin)
 ) -> Response:
     """Require a second factor for every app the organisation owns."""
     svc: Services = services(request)
+
+    def run() -> Any:
+        try:
+            org_id: str | None = svc.orgs.resolve(ref).id
+        except NotFound:
+            org_id = None
+        who.require_reach(org_id, "organisation")
+        return svc.orgs.update(ref, require_mfa=body.require_mfa, actor=who.actor)
+
     try:
-        org = await _call(
-            svc.orgs.update, ref, require_mfa=body.require_mfa, actor=f"client:{who.client_id}"
-        )
+        org = await _call(run)
     except IdpError as exc:
         return idp_problem(exc)
     return JSONResponse({"id": org.id, "name": org.name, "require_mfa": org.require_mfa})
 
 
 @router.get("/orgs")
-async def list_orgs(request: Request, who: AccessClaims = Depends(admin)) -> Response:
+async def list_orgs(request: Request, who: AdminCaller = Depends(admin)) -> Response:
     orgs = await _call(services(request).orgs.list)
-    return JSONResponse([{"id": o.id, "name": o.name} for o in orgs])
+    return JSONResponse([{"id": o.id, "name": o.name} for o in orgs if who.reaches(o.id)])
 
 
 @router.post("/clients", status_code=201)
 async def create_client(
-    body: ClientIn, request: Request, who: AccessClaims = Depends(admin)
+    body: ClientIn, request: Request, who: AdminCaller = Depends(admin)
 ) -> Response:
     svc: Services = services(request)
-    try:
-        org_id = (await _call(svc.orgs.resolve, body.org)).id if body.org else None
-        meta = body.model_dump(exclude={"name", "org", "public"}, exclude_none=True)
-        client, secret = await _call(
-            svc.clients.create,
+
+    def run() -> Any:
+        org_id = who.creating_in(_org_id(svc, body.org))
+        if body.admin_role is not None:
+            who.require_national("grant administrator roles")
+        meta = body.model_dump(exclude={"name", "org", "public", "admin_role"}, exclude_none=True)
+        return svc.clients.create(
             name=body.name,
             metadata=meta,
             org_id=org_id,
             public=body.public,
-            actor=f"client:{who.client_id}",
+            actor=who.actor,
+            admin_role=body.admin_role,
         )
+
+    try:
+        client, secret = await _call(run)
     except IdpError as exc:
         return idp_problem(exc)
     return JSONResponse(
@@ -176,21 +237,26 @@ async def create_client(
 
 
 @router.get("/clients")
-async def list_clients(request: Request, who: AccessClaims = Depends(admin)) -> Response:
-    clients = await _call(services(request).clients.list)
-    return JSONResponse([client_view(c) for c in clients])
+async def list_clients(request: Request, who: AdminCaller = Depends(admin)) -> Response:
+    org_id = None if who.national else who.org_id
+    clients = await _call(services(request).clients.list, org_id)
+    return JSONResponse([client_view(c) for c in clients if who.reaches(c.org_id)])
 
 
 @router.patch("/clients/{client_id}")
 async def update_client(
-    client_id: str, body: SignInRules, request: Request, who: AccessClaims = Depends(admin)
+    client_id: str, body: SignInRules, request: Request, who: AdminCaller = Depends(admin)
 ) -> Response:
     """Change a client's sign-in rules: `require_mfa`, `default_acr_values`."""
+    svc: Services = services(request)
     changes = body.model_dump(exclude_none=True)
+
+    def run() -> Any:
+        _client_in_reach(svc, who, client_id)
+        return svc.clients.update(client_id, changes, actor=who.actor)
+
     try:
-        client = await _call(
-            services(request).clients.update, client_id, changes, actor=f"client:{who.client_id}"
-        )
+        client = await _call(run)
     except IdpError as exc:
         return idp_problem(exc)
     return JSONResponse(client_view(client))
@@ -198,10 +264,16 @@ async def update_client(
 
 @router.delete("/clients/{client_id}", status_code=204)
 async def delete_client(
-    client_id: str, request: Request, who: AccessClaims = Depends(admin)
+    client_id: str, request: Request, who: AdminCaller = Depends(admin)
 ) -> Response:
+    svc: Services = services(request)
+
+    def run() -> None:
+        _client_in_reach(svc, who, client_id)
+        svc.clients.delete(client_id, actor=who.actor)
+
     try:
-        await _call(services(request).clients.delete, client_id, actor=f"client:{who.client_id}")
+        await _call(run)
     except IdpError as exc:
         return idp_problem(exc)
     return Response(status_code=204)
@@ -209,33 +281,36 @@ async def delete_client(
 
 @router.post("/users", status_code=201)
 async def create_user(
-    body: UserIn, request: Request, who: AccessClaims = Depends(admin)
+    body: UserIn, request: Request, who: AdminCaller = Depends(admin)
 ) -> Response:
     svc: Services = services(request)
-    try:
-        org_id = (await _call(svc.orgs.resolve, body.org)).id if body.org else None
-        profile = await _call(
-            svc.users.create,
+
+    def run() -> Any:
+        return svc.users.create(
             username=body.username,
             password=body.password,
             email=body.email,
             name=body.name,
             nik=body.nik,
             phone=body.phone,
-            org_id=org_id,
-            actor=f"client:{who.client_id}",
+            org_id=who.creating_in(_org_id(svc, body.org)),
+            actor=who.actor,
         )
+
+    try:
+        profile = await _call(run)
     except IdpError as exc:
         return idp_problem(exc)
     return JSONResponse({"sub": profile.sub}, status_code=201)
 
 
 @router.get("/users/{sub}/sessions")
-async def user_sessions(sub: str, request: Request, who: AccessClaims = Depends(admin)) -> Response:
+async def user_sessions(sub: str, request: Request, who: AdminCaller = Depends(admin)) -> Response:
     svc: Services = services(request)
-    sessions = await _call(svc.sessions.for_user, sub)
-    return JSONResponse(
-        [
+
+    def run() -> list[dict[str, Any]]:
+        _user_in_reach(svc, who, sub)
+        return [
             {
                 "sid": s.sid,
                 "created_at": s.created_at.isoformat(),
@@ -243,19 +318,32 @@ async def user_sessions(sub: str, request: Request, who: AccessClaims = Depends(
                 "last_seen_at": s.last_seen_at.isoformat(),
                 "expires_at": s.expires_at.isoformat(),
                 "amr": s.amr,
-                "clients": await _call(svc.sessions.clients, s.sid),
+                "clients": svc.sessions.clients(s.sid),
             }
-            for s in sessions
+            for s in svc.sessions.for_user(sub)
         ]
-    )
+
+    try:
+        return JSONResponse(await _call(run))
+    except IdpError as exc:
+        return idp_problem(exc)
 
 
 @router.delete("/sessions/{sid}", status_code=204)
-async def revoke_session(
-    sid: str, request: Request, who: AccessClaims = Depends(admin)
-) -> Response:
+async def revoke_session(sid: str, request: Request, who: AdminCaller = Depends(admin)) -> Response:
     svc: Services = services(request)
-    ended = await _call(svc.logout.end, sid, actor=f"client:{who.client_id}", reason="admin")
+
+    def run() -> Any:
+        active = svc.sessions.get(sid)
+        if active is None:
+            raise NotFound("no active session with that id")
+        _user_in_reach(svc, who, active.user_id)
+        return svc.logout.end(sid, actor=who.actor, reason="admin")
+
+    try:
+        ended = await _call(run)
+    except IdpError as exc:
+        return idp_problem(exc)
     if ended is None:
         return problem(404, "not_found", "NotFound", "no active session with that id")
     request.app.state.backchannel_kick()
@@ -263,7 +351,11 @@ async def revoke_session(
 
 
 @router.get("/keys")
-async def list_keys(request: Request, who: AccessClaims = Depends(admin)) -> Response:
+async def list_keys(request: Request, who: AdminCaller = Depends(admin)) -> Response:
+    try:
+        who.require_national("read the signing keys")
+    except IdpError as exc:
+        return idp_problem(exc)
     rows = await _call(services(request).keys.rows)
     return JSONResponse(
         [

@@ -72,5 +72,16 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     def authenticate_user(self, refresh_token: RefreshRecord) -> Principal:
         return refresh_token.principal()
 
+    def issue_token(self, user: Principal, refresh_token: RefreshRecord) -> dict[str, Any]:
+        """Authlib holds a refresh to the grant's original scope; this also holds it to what
+        the client is registered for now (RFC 6749 §3.3), so narrowing a client's scope
+        narrows its next refresh."""
+        scope = self.request.payload.scope or refresh_token.get_scope()
+        return self.generate_token(
+            user=user,
+            scope=self.request.client.get_allowed_scope(scope),
+            include_refresh_token=self.INCLUDE_NEW_REFRESH_TOKEN,
+        )
+
     def revoke_old_credential(self, refresh_token: Any) -> None:
         """Rotation already marked it in `authenticate_refresh_token`."""

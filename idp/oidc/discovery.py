@@ -7,7 +7,7 @@ from typing import Any
 from idp.clients import AUTH_METHODS, SIGNING_ALGS
 from idp.mfa.policy import ACR_VALUES
 from idp.oidc.claims import claims_supported
-from idp.server import SCOPES
+from idp.scopes import OIDC_SCOPES
 
 
 def provider_metadata(issuer: str, *, registration: bool = True) -> dict[str, Any]:
@@ -20,7 +20,7 @@ def provider_metadata(issuer: str, *, registration: bool = True) -> dict[str, An
         "introspection_endpoint": f"{issuer}/introspect",
         "revocation_endpoint": f"{issuer}/revoke",
         "end_session_endpoint": f"{issuer}/logout",
-        "scopes_supported": SCOPES,
+        "scopes_supported": list(OIDC_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],

@@ -9,9 +9,10 @@ def admin_token(web, services) -> str:
     c = register(
         services,
         grant_types=["client_credentials"],
-        scope="satupintu:admin",
+        scope="openid",
         redirect_uri="https://ops.example/cb",
     )
+    services.clients.set_admin_role(c.client_id, "national")
     r = web.post(
         "/token",
         data={"grant_type": "client_credentials", "scope": "satupintu:admin"},

@@ -114,3 +114,42 @@ def test_housekeeping_reports_what_it_dropped(cli):
     out = cli("housekeeping")
     assert set(out["dropped"]) >= {"idp_authorization_codes", "idp_rate_counters"}
     assert all(n == 0 for n in out["dropped"].values())  # a fresh database has nothing stale
+
+
+def test_cli_grants_and_takes_away_an_admin_role(cli):
+    cli("orgs", "create", "--name", "Dinas Sosial")
+    refused = cli(
+        "clients",
+        "create",
+        "--name",
+        "Ops",
+        "--grant-type",
+        "client_credentials",
+        "--scope",
+        "satupintu:admin",
+        ok=False,
+    )
+    assert "--admin-role" in refused["error"]
+    ops = cli(
+        "clients",
+        "create",
+        "--name",
+        "Ops",
+        "--org",
+        "Dinas Sosial",
+        "--grant-type",
+        "client_credentials",
+        "--scope",
+        "openid",
+        "--admin-role",
+        "organisation",
+    )
+    assert ops["admin_role"] == "organisation"
+    national = cli("clients", "update", "--admin-role", "national", ops["client_id"])
+    assert national["admin_role"] == "national"
+    taken = cli("clients", "update", "--admin-role", "none", ops["client_id"])
+    assert "admin_role" not in taken
+    # A role needs a client that acts for itself.
+    web = cli("clients", "create", "--name", "Web", "--redirect-uri", "https://w.example/cb")
+    refused = cli("clients", "update", "--admin-role", "national", web["client_id"], ok=False)
+    assert "client_credentials" in refused["error"]

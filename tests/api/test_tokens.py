@@ -181,9 +181,10 @@ def test_client_credentials_issues_rfc9068_jwt(web, services):
     c = register(
         services,
         grant_types=["client_credentials"],
-        scope="satupintu:admin",
+        scope="openid",
         redirect_uri="https://svc.example/cb",
     )
+    services.clients.set_admin_role(c.client_id, "national")
     r = web.post(
         "/token",
         data={"grant_type": "client_credentials", "scope": "satupintu:admin"},
