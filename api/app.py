@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.assurance import Assurance, assurance
 from api.csrf import CsrfGuard
 from api.direct_routes import DirectRoutes
 from api.errors import oauth_unavailable, problem
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)
+    @assurance(Assurance.PUBLIC)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 

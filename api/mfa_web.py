@@ -36,6 +36,27 @@ def set_session_cookie(svc: Services, response: Response, value: str) -> None:
     response.raw_headers.append((b"set-cookie", header.encode("latin-1")))
 
 
+SIGNIN_COOKIE_PATH = "/login"  # the second-factor step's pages and calls, nothing else
+
+
+def set_signin_cookie(svc: Services, response: Response, value: str) -> None:
+    """The cookie of a sign-in whose second factor is due (never a session cookie)."""
+    s = svc.settings
+    response.set_cookie(
+        s.signin_cookie_name,
+        value,
+        max_age=s.second_factor_ttl,
+        path=SIGNIN_COOKIE_PATH,
+        secure=s.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def clear_signin_cookie(svc: Services, response: Response) -> None:
+    response.delete_cookie(svc.settings.signin_cookie_name, path=SIGNIN_COOKIE_PATH)
+
+
 def local_path(target: str | None, default: str = "/") -> str:
     """Only a path on this site: never an open redirect."""
     if not target or len(target) > 512:

@@ -35,6 +35,7 @@ from idp.password_login import PasswordLogin
 from idp.password_policy import PasswordPolicy
 from idp.password_reset import PasswordReset
 from idp.passwords import Argon2Params, PasswordHasher
+from idp.pending_signins import PendingSignIns
 from idp.ratelimit import Limits, RateLimiter
 from idp.ratelimit_store import CounterStore, RedisCounterStore, SqlCounterStore
 from idp.registration import Registration
@@ -67,6 +68,7 @@ class Services:
     subjects: SubjectMapper
     server: OpenIDProvider
     sessions: SsoSessions
+    pending_signins: PendingSignIns
     interactions: Interactions
     consent: ConsentRegistry
     flow: AuthorizationFlow
@@ -229,6 +231,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         timedelta(seconds=settings.session_idle_ttl),
     )
     interactions = Interactions(db, clock)
+    pending = PendingSignIns(db, audit, clock, timedelta(seconds=settings.second_factor_ttl))
 
     def trusted(client_id: str) -> bool:
         client = clients.get(client_id)
@@ -267,6 +270,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         subjects=subjects,
         server=server,
         sessions=sessions,
+        pending_signins=pending,
         interactions=interactions,
         consent=consent,
         flow=AuthorizationFlow(server, sessions, interactions, consent, mfa),

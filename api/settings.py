@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     session_ttl: int = 12 * 3600
     session_idle_ttl: int = 30 * 60
     cookie_name: str = "satupintu_session"
+    # A sign-in whose password was right and whose second factor is due: its own cookie (sent
+    # only to /login/...), never a session, for at most this many seconds.
+    signin_cookie_name: str = "satupintu_signin"
+    second_factor_ttl: int = Field(default=600, ge=60, le=3600)
     # Removing a factor needs a second-factor check at most this many seconds old.
     mfa_reauth_seconds: int = 300
 

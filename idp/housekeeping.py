@@ -4,8 +4,9 @@ expired secret hash lingers longer than it must.
 What is dropped, and when:
   authorization codes, refresh tokens   a day after they expired (a late replay still meets
                                         its row and is refused as a replay, not as unknown)
-  login interactions, WebAuthn challenges, used client-assertion ids, account links
-  (email verification, password reset), rate-limit counters, revoked-access-token entries
+  login interactions, sign-ins waiting for a second factor, WebAuthn challenges, used
+  client-assertion ids, account links (email verification, password reset), rate-limit
+  counters, revoked-access-token entries
                                         as soon as they expired
 
   self-registered accounts never verified  `pending_ttl` after registration: the row, its
@@ -30,6 +31,7 @@ from idp.models import (
     AccountToken,
     AuthorizationCode,
     Interaction,
+    PendingSignIn,
     RateCounter,
     RefreshToken,
     RevokedAccessToken,
@@ -62,6 +64,7 @@ class Housekeeping:
             (AuthorizationCode, AuthorizationCode.expires_at < late),
             (RefreshToken, RefreshToken.expires_at < late),
             (Interaction, Interaction.expires_at < now),
+            (PendingSignIn, PendingSignIn.expires_at < now),
             (WebAuthnChallenge, WebAuthnChallenge.expires_at < now),
             (UsedAssertion, UsedAssertion.expires_at < now),
             (AccountToken, AccountToken.expires_at < now),

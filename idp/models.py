@@ -162,6 +162,19 @@ class SsoSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(200))
 
 
+class PendingSignIn(Base):
+    """A sign-in whose password was right, waiting for its second factor. Not a session: it
+    opens nothing but the second-factor step, from a cookie of its own."""
+
+    __tablename__ = "idp_pending_signins"
+
+    secret_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    amr: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    expires_at: Mapped[datetime] = mapped_column(TS, index=True)
+
+
 class SessionClient(Base):
     """Which clients a session has logged in to: the audience of back-channel logout."""
 

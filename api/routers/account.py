@@ -13,9 +13,9 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.adapter import BadForm, client_ip, read_form
+from api.assurance import Assurance, assurance, session_of
 from api.deps import pages, services
 from api.routers.login import wait_text
-from api.routers.oauth import session_of
 from api.routers.signup import input_text
 from api.services import Services
 from idp.account import TooManyAttempts, WrongPassword
@@ -60,6 +60,7 @@ def _render(
 
 
 @router.get("/account")
+@assurance(Assurance.SESSION)
 async def account_page(request: Request) -> Response:
     svc = services(request)
     session = await run_in_threadpool(session_of, request, svc)
@@ -85,6 +86,7 @@ def _refused(request: Request) -> Response:
 
 
 @router.post("/account/password")
+@assurance(Assurance.SESSION)
 async def change_password(request: Request) -> Response:
     svc, session, form = await _posted(request)
     if session is None:
@@ -120,6 +122,7 @@ async def change_password(request: Request) -> Response:
 
 
 @router.post("/account/sessions/revoke")
+@assurance(Assurance.SESSION)
 async def revoke_session(request: Request) -> Response:
     svc, session, form = await _posted(request)
     if session is None:
@@ -137,6 +140,7 @@ async def revoke_session(request: Request) -> Response:
 
 
 @router.post("/account/apps/revoke")
+@assurance(Assurance.SESSION)
 async def revoke_app(request: Request) -> Response:
     svc, session, form = await _posted(request)
     if session is None:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.adapter import client_ip
+from api.assurance import Assurance, assurance
 from api.deps import services
 from api.errors import problem
 from api.services import Services
@@ -165,6 +166,7 @@ def _user_in_reach(svc: Services, who: AdminCaller, sub: str) -> None:
 
 
 @router.post("/orgs", status_code=201)
+@assurance(Assurance.CLIENT)
 async def create_org(body: OrgIn, request: Request, who: AdminCaller = Depends(admin)) -> Response:
     svc: Services = services(request)
 
@@ -180,6 +182,7 @@ async def create_org(body: OrgIn, request: Request, who: AdminCaller = Depends(a
 
 
 @router.patch("/orgs/{ref}")
+@assurance(Assurance.CLIENT)
 async def update_org(
     ref: str, body: SignInRules, request: Request, who: AdminCaller = Depends(admin)
 ) -> Response:
@@ -202,12 +205,14 @@ async def update_org(
 
 
 @router.get("/orgs")
+@assurance(Assurance.CLIENT)
 async def list_orgs(request: Request, who: AdminCaller = Depends(admin)) -> Response:
     orgs = await _call(services(request).orgs.list)
     return JSONResponse([{"id": o.id, "name": o.name} for o in orgs if who.reaches(o.id)])
 
 
 @router.post("/clients", status_code=201)
+@assurance(Assurance.CLIENT)
 async def create_client(
     body: ClientIn, request: Request, who: AdminCaller = Depends(admin)
 ) -> Response:
@@ -237,6 +242,7 @@ async def create_client(
 
 
 @router.get("/clients")
+@assurance(Assurance.CLIENT)
 async def list_clients(request: Request, who: AdminCaller = Depends(admin)) -> Response:
     org_id = None if who.national else who.org_id
     clients = await _call(services(request).clients.list, org_id)
@@ -244,6 +250,7 @@ async def list_clients(request: Request, who: AdminCaller = Depends(admin)) -> R
 
 
 @router.patch("/clients/{client_id}")
+@assurance(Assurance.CLIENT)
 async def update_client(
     client_id: str, body: SignInRules, request: Request, who: AdminCaller = Depends(admin)
 ) -> Response:
@@ -263,6 +270,7 @@ async def update_client(
 
 
 @router.delete("/clients/{client_id}", status_code=204)
+@assurance(Assurance.CLIENT)
 async def delete_client(
     client_id: str, request: Request, who: AdminCaller = Depends(admin)
 ) -> Response:
@@ -280,6 +288,7 @@ async def delete_client(
 
 
 @router.post("/users", status_code=201)
+@assurance(Assurance.CLIENT)
 async def create_user(
     body: UserIn, request: Request, who: AdminCaller = Depends(admin)
 ) -> Response:
@@ -305,6 +314,7 @@ async def create_user(
 
 
 @router.get("/users/{sub}/sessions")
+@assurance(Assurance.CLIENT)
 async def user_sessions(sub: str, request: Request, who: AdminCaller = Depends(admin)) -> Response:
     svc: Services = services(request)
 
@@ -330,6 +340,7 @@ async def user_sessions(sub: str, request: Request, who: AdminCaller = Depends(a
 
 
 @router.delete("/sessions/{sid}", status_code=204)
+@assurance(Assurance.CLIENT)
 async def revoke_session(sid: str, request: Request, who: AdminCaller = Depends(admin)) -> Response:
     svc: Services = services(request)
 
@@ -351,6 +362,7 @@ async def revoke_session(sid: str, request: Request, who: AdminCaller = Depends(
 
 
 @router.get("/keys")
+@assurance(Assurance.CLIENT)
 async def list_keys(request: Request, who: AdminCaller = Depends(admin)) -> Response:
     try:
         who.require_national("read the signing keys")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from api.assurance import Assurance, assurance
 from api.deps import services
 from idp.oidc.discovery import provider_metadata
 
@@ -13,6 +14,7 @@ router = APIRouter()
 
 @router.get("/.well-known/openid-configuration")
 @router.get("/.well-known/oauth-authorization-server")
+@assurance(Assurance.PUBLIC)
 def openid_configuration(request: Request) -> JSONResponse:
     svc = services(request)
     meta = provider_metadata(
@@ -24,6 +26,7 @@ def openid_configuration(request: Request) -> JSONResponse:
 
 
 @router.get("/jwks.json")
+@assurance(Assurance.PUBLIC)
 def jwks(request: Request) -> JSONResponse:
     return JSONResponse(
         services(request).keys.jwks(),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from fastapi import APIRouter, Request
@@ -12,11 +11,18 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.adapter import BadForm, client_ip, read_form, to_http_request
+from api.assurance import Assurance, assurance, session_of
 from api.deps import pages, services
 from api.i18n import LANG_COOKIE, LOCALES
-from api.mfa_web import PASSKEY_CSRF, local_path, set_session_cookie
+from api.mfa_web import (
+    PASSKEY_CSRF,
+    clear_signin_cookie,
+    local_path,
+    set_session_cookie,
+    set_signin_cookie,
+)
 from api.pages import address
-from api.routers.oauth import render_decision, resume_sync, session_of
+from api.routers.oauth import render_decision, resume_sync
 from api.services import Services
 from api.throttle import wait_text
 from idp.authorize import Decision
@@ -38,8 +44,8 @@ SCOPE_LABELS = {
 @dataclass(frozen=True)
 class _SignedIn:
     result: LoginResult
-    cookie: str | None = None
-    has_second_factor: bool = False
+    cookie: str | None = None  # a new SSO session's
+    second_factor_due: str | None = None  # a pending sign-in's, when the user has a factor
 
 
 def _sign_in(
@@ -56,9 +62,16 @@ def _sign_in(
     user = result.user
     if user is None:
         return _SignedIn(result)
-    # The new session, its audit row and the second-factor question share one transaction,
-    # on a plain connection: an ORM session cost more than the three statements.
+    # The second-factor question, then the new session (or the sign-in waiting for its second
+    # factor) with its audit row, in one transaction on a plain connection: an ORM session
+    # cost more than the three statements.
     with svc.engine.begin() as c:
+        if svc.factors.enrolled(user.id, session=c):
+            # The user's own choice: their second factor, every time. Until it is verified
+            # there is no session, only the second-factor step.
+            return _SignedIn(
+                result, second_factor_due=svc.pending_signins.begin(user.id, ["pwd"], session=c)
+            )
         _session, cookie = svc.sessions.establish(
             user.id,
             acr=ACR_PWD,
@@ -67,10 +80,11 @@ def _sign_in(
             user_agent=user_agent,
             session=c,
         )
-        return _SignedIn(result, cookie, svc.factors.enrolled(user.id, session=c))
+        return _SignedIn(result, cookie)
 
 
 @router.get("/login")
+@assurance(Assurance.PUBLIC)
 def login_page(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     iid = request.query_params.get("interaction")
@@ -93,6 +107,7 @@ def login_page(request: Request) -> Response:
 
 
 @router.post("/login")
+@assurance(Assurance.PUBLIC)
 async def login_submit(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     try:
@@ -156,19 +171,21 @@ async def login_submit(request: Request) -> Response:
         return await again(
             403, "Your account is not active yet. Open the link we emailed you to activate it."
         )
+    if signed_in.second_factor_due is not None:
+        target = address("/login/otp", interaction=iid, next=None if iid else next_path or "/")
+        response = RedirectResponse(target, status_code=303)
+        set_signin_cookie(svc, response, signed_in.second_factor_due)
+        return response
     if signed_in.cookie is None:
         return await again(401, wrong)
-    cookie = signed_in.cookie
     target = f"/authorize/resume?interaction={iid}" if iid else (next_path or "/")
-    if not iid and signed_in.has_second_factor:
-        # The user's own choice: their second factor, every time.
-        target = f"/login/otp?next={quote(next_path or '/')}"
     response = RedirectResponse(target, status_code=303)
-    set_session_cookie(svc, response, cookie)
+    set_session_cookie(svc, response, signed_in.cookie)
     return response
 
 
 @router.get("/consent")
+@assurance(Assurance.SESSION)
 def consent_page(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     iid = request.query_params.get("interaction")
@@ -198,6 +215,7 @@ def consent_page(request: Request) -> Response:
 
 
 @router.post("/consent")
+@assurance(Assurance.SESSION)
 async def consent_submit(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     try:
@@ -246,6 +264,7 @@ async def consent_submit(request: Request) -> Response:
 
 @router.get("/logout")
 @router.post("/logout")
+@assurance(Assurance.OPTIONAL_SESSION)
 async def logout(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     try:
@@ -285,6 +304,10 @@ async def logout(request: Request) -> Response:
     if session is not None:
         await run_in_threadpool(lambda: svc.logout.end(session.sid, actor=session.user_id))
         request.app.state.backchannel_kick()
+    # A sign-in still waiting for its second factor ends too.
+    pending = request.cookies.get(svc.settings.signin_cookie_name)
+    if pending:
+        await run_in_threadpool(svc.pending_signins.consume, pending)
     if redirect_uri:
         response: Response = RedirectResponse(redirect_uri, status_code=303)
     else:
@@ -299,10 +322,12 @@ async def logout(request: Request) -> Response:
             ),
         )
     response.delete_cookie(svc.settings.cookie_name, path="/")
+    clear_signin_cookie(svc, response)
     return response
 
 
 @router.get("/lang")
+@assurance(Assurance.PUBLIC)
 def choose_language(request: Request) -> Response:
     chosen = request.query_params.get("set")
     target = local_path(request.query_params.get("next"))  # local paths only: no open redirect
@@ -315,6 +340,7 @@ def choose_language(request: Request) -> Response:
 
 
 @router.get("/")
+@assurance(Assurance.SESSION)
 def home(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     session = session_of(request, svc)

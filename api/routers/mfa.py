@@ -8,10 +8,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.adapter import BadForm, client_ip, read_form
+from api.assurance import Assurance, SecondFactorStep, assurance, second_factor_step
 from api.deps import pages, services
 from api.mfa_web import (
     PASSKEY_CSRF,
     after_login,
+    clear_signin_cookie,
     json_problem,
     local_path,
     passkey_call,
@@ -19,7 +21,6 @@ from api.mfa_web import (
     upgrade,
 )
 from api.pages import address
-from api.routers.oauth import session_of
 from api.services import Services
 from api.throttle import wait_text
 from audit import AuditEvent
@@ -62,42 +63,64 @@ def _otp_page(
 
 
 @router.get("/login/otp")
+@assurance(Assurance.SECOND_FACTOR)
 def otp_page(request: Request) -> Response:
     svc = services(request)
-    session = session_of(request, svc)
+    step = second_factor_step(request, svc)
     iid = request.query_params.get("interaction") or ""
-    if session is None:
+    if step is None:
         target = f"/login?interaction={iid}" if iid else "/login"
         return RedirectResponse(target, status_code=303)
     nxt = local_path(request.query_params.get("next"), "")
-    return _otp_page(request, svc, session.user_id, iid, nxt)
+    return _otp_page(request, svc, step.user_id, iid, nxt)
+
+
+async def _complete(
+    request: Request, svc: Services, step: SecondFactorStep, earned: list[str]
+) -> str | None:
+    """The second factor is verified: the pending sign-in (if any) is used up and the SSO
+    session established, or upgraded when one is stepping up. Returns the session's cookie,
+    or None when the pending sign-in was used up already or has expired."""
+    if step.pending is not None and not await run_in_threadpool(
+        svc.pending_signins.consume, step.pending
+    ):
+        return None
+    _s, cookie = await upgrade(request, svc, step.user_id, step.amr, earned)
+    return cookie
+
+
+def _with_session(svc: Services, response: Response, cookie: str) -> Response:
+    set_session_cookie(svc, response, cookie)
+    clear_signin_cookie(svc, response)
+    return response
 
 
 @router.post("/login/otp")
+@assurance(Assurance.SECOND_FACTOR)
 async def otp_submit(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     try:
         form = dict(await read_form(request))
     except BadForm:
         return pg.failure(request, "bad_form")
-    session = session_of(request, svc)
+    step = second_factor_step(request, svc)
     iid, nxt = form.get("interaction", "")[:64], local_path(form.get("next"), "")
-    if session is None:
+    if step is None:
         return RedirectResponse("/login", status_code=303)
     if not pg.csrf.check(request, "otp", form.get("csrf_token")):
         return _otp_page(
-            request, svc, session.user_id, iid, nxt, error="The form expired. Please try again."
+            request, svc, step.user_id, iid, nxt, error="The form expired. Please try again."
         )
     # A six-digit code falls to guessing without a limit: the password limiter's progressive
     # delay, keyed by the account, also guards the second factor.
-    key, ip = svc.limiter.key("otp", session.user_id), client_ip(request)
+    key, ip = svc.limiter.key("otp", step.user_id), client_ip(request)
     throttled = await run_in_threadpool(lambda: svc.limiter.check(account=key, ip=ip))
     if throttled is not None:
         lang = pg.lang(request, _lang_hint(svc, iid))
         page = _otp_page(
             request,
             svc,
-            session.user_id,
+            step.user_id,
             iid,
             nxt,
             error=wait_text(pg, request, lang, throttled.retry_after),
@@ -105,22 +128,25 @@ async def otp_submit(request: Request) -> Response:
         )
         page.headers["Retry-After"] = str(throttled.retry_after)
         return page
-    earned = await run_in_threadpool(svc.factors.verify_code, session.user_id, form.get("otp", ""))
+    earned = await run_in_threadpool(svc.factors.verify_code, step.user_id, form.get("otp", ""))
     if earned is None:
         await run_in_threadpool(
-            lambda: svc.limiter.failure(account=key, ip=ip, subject=session.user_id)
+            lambda: svc.limiter.failure(account=key, ip=ip, subject=step.user_id)
         )
         return _otp_page(
-            request, svc, session.user_id, iid, nxt, error="That code is wrong or was already used."
+            request, svc, step.user_id, iid, nxt, error="That code is wrong or was already used."
         )
     await run_in_threadpool(svc.limiter.success, key)
-    _s, cookie = await upgrade(request, svc, session.user_id, session.amr, earned)
-    response = RedirectResponse(after_login(iid or None, nxt), status_code=303)
-    set_session_cookie(svc, response, cookie)
-    return response
+    cookie = await _complete(request, svc, step, earned)
+    if cookie is None:
+        return RedirectResponse("/login", status_code=303)
+    return _with_session(
+        svc, RedirectResponse(after_login(iid or None, nxt), status_code=303), cookie
+    )
 
 
 @router.post("/login/passkey/options")
+@assurance(Assurance.SECOND_FACTOR)
 async def passkey_options(request: Request) -> Response:
     """Start a passkey sign-in: `mode` "2fa" (after the password) or "passwordless"."""
     svc = services(request)
@@ -129,10 +155,10 @@ async def passkey_options(request: Request) -> Response:
         return body
     user_id: str | None = None
     if body.get("mode") == "2fa":
-        session = session_of(request, svc)
-        if session is None:
+        step = second_factor_step(request, svc)
+        if step is None:
             return json_problem(401, "no_session", "Sign in with your password first.")
-        user_id = session.user_id
+        user_id = step.user_id
     handle, options = await run_in_threadpool(svc.factors.passkeys.authentication_options, user_id)
     return JSONResponse(
         {"handle": handle, "options": options}, headers={"Cache-Control": "no-store"}
@@ -140,6 +166,7 @@ async def passkey_options(request: Request) -> Response:
 
 
 @router.post("/login/passkey/verify")
+@assurance(Assurance.SECOND_FACTOR)
 async def passkey_verify(request: Request) -> Response:
     svc = services(request)
     body = await passkey_call(request)
@@ -148,29 +175,32 @@ async def passkey_verify(request: Request) -> Response:
     handle, credential = str(body.get("handle") or ""), body.get("credential")
     iid = str(body.get("interaction") or "")[:64] or None
     nxt = local_path(str(body.get("next") or ""), "/")
-    session = session_of(request, svc) if body.get("mode") == "2fa" else None
-    if body.get("mode") == "2fa" and session is None:
+    step = second_factor_step(request, svc) if body.get("mode") == "2fa" else None
+    if body.get("mode") == "2fa" and step is None:
         return json_problem(401, "no_session", "Sign in with your password first.")
     try:
         login = await run_in_threadpool(
             svc.factors.passkeys.authenticate,
             handle,
             credential,
-            session.user_id if session else None,
+            step.user_id if step else None,
         )
     except PasskeyRejected:
         return json_problem(422, "passkey_rejected", "The passkey could not be verified.")
-    if session is not None:
-        _s, cookie = await upgrade(request, svc, session.user_id, session.amr, [login.amr, "mfa"])
-    else:
+    if step is None:
         user = await run_in_threadpool(svc.users.get, login.user_id)
         if user.disabled or not login.user_verified:
             return json_problem(422, "passkey_rejected", "The passkey could not be verified.")
         # Possession of the key plus user verification on the device: two factors in one.
-        _s, cookie = await upgrade(request, svc, login.user_id, [], [login.amr, "user", "mfa"])
+        step = SecondFactorStep(login.user_id, [], None)
+        earned = [login.amr, "user", "mfa"]
         svc.audit.record(AuditEvent("login.passkey", actor=login.user_id, subject=login.user_id))
+    else:
+        earned = [login.amr, "mfa"]
+    cookie = await _complete(request, svc, step, earned)
+    if cookie is None:
+        return json_problem(401, "no_session", "Sign in with your password first.")
     response = JSONResponse(
         {"redirect": after_login(iid, nxt)}, headers={"Cache-Control": "no-store"}
     )
-    set_session_cookie(svc, response, cookie)
-    return response
+    return _with_session(svc, response, cookie)

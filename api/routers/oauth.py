@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.adapter import BadForm, client_ip, to_http_request, to_response
+from api.assurance import Assurance, assurance, session_of
 from api.deps import pages, services
 from api.errors import oauth_error
 from api.pages import Pages
@@ -28,10 +29,6 @@ from idp.registration import RegistrationError
 from idp.tokens import InvalidToken
 
 router = APIRouter()
-
-
-def session_of(request: Request, svc: Services):
-    return svc.sessions.lookup(request.cookies.get(svc.settings.cookie_name))
 
 
 def render_decision(
@@ -66,6 +63,7 @@ def _authorize_sync(request: Request, svc: Services, req: HttpRequest) -> Decisi
 
 @router.get("/authorize")
 @router.post("/authorize")
+@assurance(Assurance.OPTIONAL_SESSION)
 async def authorize(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     try:
@@ -92,6 +90,7 @@ def resume_sync(request: Request, svc: Services, iid: str | None) -> Decision | 
 
 
 @router.get("/authorize/resume")
+@assurance(Assurance.OPTIONAL_SESSION)
 async def authorize_resume(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     decision = await run_in_threadpool(
@@ -103,6 +102,7 @@ async def authorize_resume(request: Request) -> Response:
 
 
 @router.post("/token")
+@assurance(Assurance.CLIENT)
 async def token(request: Request) -> Response:
     """Every token request except a well-formed client_credentials one, which TokenFastPath
     answers before routing (with the same token_response)."""
@@ -128,6 +128,7 @@ def _endpoint_sync(svc: Services, name: str, req: HttpRequest) -> HttpResponse:
 
 
 @router.post("/introspect")
+@assurance(Assurance.CLIENT)
 async def introspect(request: Request) -> Response:
     svc = services(request)
     try:
@@ -138,6 +139,7 @@ async def introspect(request: Request) -> Response:
 
 
 @router.post("/revoke")
+@assurance(Assurance.CLIENT)
 async def revoke(request: Request) -> Response:
     svc = services(request)
     try:
@@ -168,6 +170,7 @@ def _userinfo_sync(svc: Services, token: str) -> JSONResponse:
 
 @router.get("/userinfo")
 @router.post("/userinfo")
+@assurance(Assurance.CLIENT)
 async def userinfo(request: Request) -> Response:
     svc = services(request)
     auth = request.headers.get("authorization", "")
@@ -191,6 +194,7 @@ async def userinfo(request: Request) -> Response:
 
 
 @router.post("/register")
+@assurance(Assurance.PUBLIC)
 async def register(request: Request) -> Response:
     svc = services(request)
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.adapter import BadForm, read_form
+from api.assurance import Assurance, assurance, session_of
 from api.deps import pages, services
 from api.mfa_web import (
     PASSKEY_CSRF,
@@ -23,7 +24,6 @@ from api.mfa_web import (
     set_session_cookie,
     upgrade,
 )
-from api.routers.oauth import session_of
 from api.services import Services
 from idp.errors import IdpError
 from idp.mfa.webauthn import PasskeyRejected
@@ -92,6 +92,7 @@ async def _posted(
 
 
 @router.get("")
+@assurance(Assurance.MFA_SESSION)
 def security_page(request: Request) -> Response:
     svc = services(request)
     gate = _gate(request, svc)
@@ -99,6 +100,7 @@ def security_page(request: Request) -> Response:
 
 
 @router.post("/totp/start")
+@assurance(Assurance.MFA_SESSION)
 async def totp_start(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     posted = await _posted(request, svc)
@@ -113,6 +115,7 @@ async def totp_start(request: Request) -> Response:
 
 
 @router.post("/totp/confirm")
+@assurance(Assurance.MFA_SESSION)
 async def totp_confirm(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     posted = await _posted(request, svc)
@@ -150,6 +153,7 @@ async def totp_confirm(request: Request) -> Response:
 
 
 @router.post("/totp/remove")
+@assurance(Assurance.MFA_SESSION)
 async def totp_remove(request: Request) -> Response:
     return await _remove_factor(request, lambda svc, uid: svc.factors.totp.remove(uid, actor=uid))
 
@@ -180,6 +184,7 @@ def _forget_codes_if_no_factor(svc: Services, uid: str) -> None:
 
 
 @router.post("/recovery/regenerate")
+@assurance(Assurance.MFA_SESSION)
 async def recovery_regenerate(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     posted = await _posted(request, svc)
@@ -195,6 +200,7 @@ async def recovery_regenerate(request: Request) -> Response:
 
 
 @router.post("/passkeys/options")
+@assurance(Assurance.MFA_SESSION)
 async def passkey_options(request: Request) -> Response:
     svc = services(request)
     gate = _gate(request, svc)
@@ -213,6 +219,7 @@ async def passkey_options(request: Request) -> Response:
 
 
 @router.post("/passkeys")
+@assurance(Assurance.MFA_SESSION)
 async def passkey_register(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     gate = _gate(request, svc)
@@ -242,6 +249,7 @@ async def passkey_register(request: Request) -> Response:
 
 
 @router.post("/passkeys/{passkey_id}/rename")
+@assurance(Assurance.MFA_SESSION)
 async def passkey_rename(passkey_id: str, request: Request) -> Response:
     svc = services(request)
     posted = await _posted(request, svc)
@@ -256,6 +264,7 @@ async def passkey_rename(passkey_id: str, request: Request) -> Response:
 
 
 @router.post("/passkeys/{passkey_id}/remove")
+@assurance(Assurance.MFA_SESSION)
 async def passkey_remove(passkey_id: str, request: Request) -> Response:
     return await _remove_factor(
         request, lambda svc, uid: svc.factors.passkeys.remove(uid, passkey_id[:36], actor=uid)

@@ -11,6 +11,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from api.adapter import BadForm, read_form
+from api.assurance import Assurance, assurance
 from api.deps import pages, services
 from api.pages import Pages, address
 from api.routers.login import wait_text
@@ -77,6 +78,7 @@ def _message(request: Request, pg: Pages, title: str, message: str, status: int 
 
 # -- self-registration -------------------------------------------------------------------------
 @router.get("/register")
+@assurance(Assurance.PUBLIC)
 def register_page(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     if not svc.settings.self_registration_enabled:
@@ -129,6 +131,7 @@ async def register_submit(request: Request) -> Response:
 
 
 @router.get("/verify-email")
+@assurance(Assurance.PUBLIC)
 async def verify_email(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     token = request.query_params.get("token")
@@ -145,11 +148,13 @@ async def verify_email(request: Request) -> Response:
 
 # -- forgotten password ------------------------------------------------------------------------
 @router.get("/password/forgot")
+@assurance(Assurance.PUBLIC)
 def forgot_page(request: Request) -> Response:
     return pages(request).render(request, "password_forgot.html", csrf_purpose="forgot")
 
 
 @router.post("/password/forgot")
+@assurance(Assurance.PUBLIC)
 async def forgot_submit(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     form = await _form(request)
@@ -203,6 +208,7 @@ def _request_reset(svc: Services, login: str) -> None:
 
 
 @router.get("/password/reset")
+@assurance(Assurance.PUBLIC)
 async def reset_page(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     token = request.query_params.get("token", "")
@@ -212,6 +218,7 @@ async def reset_page(request: Request) -> Response:
 
 
 @router.post("/password/reset")
+@assurance(Assurance.PUBLIC)
 async def reset_submit(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     form = await _form(request)
