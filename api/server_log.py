@@ -12,7 +12,7 @@ value with `***`:
 A name SatuPintu does not know is shown as `***` too: a client chooses what it sends, and in
 `?eyJhbGciOi...` (no `=`) the "name" is the value. An empty value stays empty (`prompt=`).
 In every other line (the app's own, uvicorn's errors and their tracebacks, libraries'
-warnings) the query and fragment of every URL or absolute path are redacted the same way.
+warnings) the query and fragment of every URL or path are redacted the same way.
 """
 
 from __future__ import annotations
@@ -77,8 +77,9 @@ KNOWN_PARAMETERS = frozenset(
     }
 )
 
-# A URL or an absolute path with a query or a fragment, in free text.
-_URL = re.compile(r"(?:\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/?#\"'<>]*)?/[^\s?#\"'<>]*[?#][^\s\"'<>]*")
+# A word of free text, between spaces, quotes and angle brackets: one with a `/` and a `?` or
+# `#` in it is taken for a URL or path (one pass over the text, whatever it holds).
+_WORD = re.compile(r"[^\s\"'<>]+")
 
 
 def _parameter(pair: str) -> str:
@@ -103,11 +104,14 @@ def redact_url(url: str) -> str:
     return out + hash_ + redact_query(fragment) if hash_ else out
 
 
+def _redact_word(match: re.Match[str]) -> str:
+    word = match.group(0)
+    return redact_url(word) if "/" in word and ("?" in word or "#" in word) else word
+
+
 def redact_text(text: str) -> str:
-    """Free text with the query and fragment of every URL or absolute path in it redacted."""
-    return (
-        _URL.sub(lambda m: redact_url(m.group(0)), text) if ("?" in text or "#" in text) else text
-    )
+    """Free text with the query and fragment of every URL or path in it redacted."""
+    return _WORD.sub(_redact_word, text) if ("?" in text or "#" in text) else text
 
 
 _TRACEBACKS = logging.Formatter()

@@ -8,6 +8,7 @@ import json
 import logging
 import subprocess
 import sys
+import time
 
 import pytest
 from uvicorn.logging import AccessFormatter, DefaultFormatter
@@ -111,6 +112,18 @@ def test_urls_in_other_lines_lose_their_query_and_fragment():
     )
     assert "https://rp.example.go.id/bcl?***=***&state=***#access_token=***" in line
     assert TOKEN not in line and NIK not in line and JWT not in line
+
+
+def test_a_url_inside_a_word_or_without_a_path_is_found_too():
+    line = other_line("jwks from uri=%s then %s", f"http://rp.go.id?token={TOKEN}", "/x#a=b")
+    assert line.endswith("jwks from uri=http://rp.go.id?token=*** then /x#***=***")
+
+
+def test_a_long_hostile_line_is_redacted_in_one_pass():
+    started = time.perf_counter()
+    line = other_line("%s %s", "/" * 20_000, f"/x?token={TOKEN}")  # a backtracking pattern: 5 s
+    assert time.perf_counter() - started < 1.0
+    assert line.endswith("/x?token=***")
 
 
 def test_a_traceback_loses_the_queries_in_it():
