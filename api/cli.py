@@ -120,6 +120,8 @@ def serve(
     """Serve the identity provider."""
     import uvicorn
 
+    from api.server_log import log_config
+
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -128,6 +130,7 @@ def serve(
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        log_config=log_config(),  # no query value reaches the log (api/server_log.py)
         access_log=Settings().access_log,
         server_header=False,
         # httptools, with each response's head and body in one write (api/http_protocol.py)

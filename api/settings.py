@@ -15,8 +15,8 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: SQLite file under var_dir
     issuer: str = "http://localhost:8000"
     redis_url: str | None = None
-    # uvicorn's per-request access log line (no query strings with secrets: tokens travel in
-    # bodies and headers). Off when a load balancer already logs requests.
+    # uvicorn's per-request access log line, every query value shown as *** (api/server_log.py).
+    # Off when a load balancer already logs requests.
     access_log: bool = True
 
     # Outbound calls (back-channel logout, jwks_uri): SSRF guard.
