@@ -321,6 +321,9 @@ def users_create(
         str | None, typer.Option(help="Initial password (none: no password sign-in)")
     ] = None,
     email: Annotated[str | None, typer.Option(help="Email address")] = None,
+    email_verified: Annotated[
+        bool, typer.Option(help="The operator has verified the email address (audited)")
+    ] = False,
     name: Annotated[str | None, typer.Option(help="Full name")] = None,
     nik: Annotated[str | None, typer.Option(help="NIK (16-digit national id number)")] = None,
     phone: Annotated[str | None, typer.Option(help="Phone number, e.g. +628123456789")] = None,
@@ -336,6 +339,7 @@ def users_create(
             username=username,
             password=password,
             email=email,
+            email_verified=email_verified,
             name=name,
             nik=nik,
             phone=phone,

@@ -99,6 +99,7 @@ class UserIn(BaseModel):
     username: str = Field(max_length=64)
     password: str | None = Field(default=None, max_length=256)
     email: str | None = Field(default=None, max_length=320)
+    email_verified: bool = False  # the operator has verified the address (audited)
     name: str | None = Field(default=None, max_length=200)
     nik: str | None = Field(default=None, max_length=32)
     phone: str | None = Field(default=None, max_length=32)
@@ -219,6 +220,7 @@ async def create_user(
             username=body.username,
             password=body.password,
             email=body.email,
+            email_verified=body.email_verified,
             name=body.name,
             nik=body.nik,
             phone=body.phone,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.oidc_rp import code_flow, exchange, register
+from tests.oidc_rp import code_flow, exchange, register, sign_in_and_read_claims
 
 
 def admin_token(web, services) -> str:
@@ -47,6 +47,22 @@ def test_admin_api_creates_org_client_user(web, services):
     assert any(c["client_name"] == "Bansos" and "client_secret" not in c for c in listed)
     deleted = web.delete(f"/api/v1/clients/{client.json()['client_id']}", headers=h)
     assert deleted.status_code == 204
+
+
+def test_admin_api_user_with_an_email_the_operator_verified(web, services):
+    h = {"Authorization": f"Bearer {admin_token(web, services)}"}
+    new = {"username": "rina", "password": "rahasia-sekali-1", "email": "rina@desa.id"}
+    user = web.post("/api/v1/users", json={**new, "email_verified": True}, headers=h)
+    assert user.status_code == 201, user.text
+    _, info = sign_in_and_read_claims(web, register(services), "rina", "rahasia-sekali-1")
+    assert info["email"] == "rina@desa.id" and info["email_verified"] is True
+    said = services.audit.recent(type_prefix="user.verify_email")
+    assert [e.subject for e in said] == [user.json()["sub"]]
+    assert said[0].actor.startswith("client:")
+    no_email = web.post(
+        "/api/v1/users", json={"username": "ujang", "email_verified": True}, headers=h
+    )
+    assert no_email.status_code == 422
 
 
 def test_admin_api_rejects_missing_or_weak_tokens(web, services):

@@ -6,9 +6,15 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from api.settings import Settings
+from tests.oidc_rp import Registered, sign_in_and_read_claims
 
 CLI = str(Path(sys.executable).parent / "satupintu")
 
@@ -114,3 +120,59 @@ def test_housekeeping_reports_what_it_dropped(cli):
     out = cli("housekeeping")
     assert set(out["dropped"]) >= {"idp_authorization_codes", "idp_rate_counters"}
     assert all(n == 0 for n in out["dropped"].values())  # a fresh database has nothing stale
+
+
+@contextmanager
+def serving(var_dir: Path) -> Iterator[tuple[Callable[[], Any], Any]]:
+    """The server an operator's CLI set up, in-process: (a new browser, the services)."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.services import build_services
+
+    settings = Settings(var_dir=var_dir, issuer="http://localhost:8000", backchannel_poll_seconds=0)
+    svc = build_services(settings)
+    with ExitStack() as stack:
+        stack.callback(svc.close)
+        app = create_app(settings, svc)
+
+        def browser() -> Any:
+            return stack.enter_context(
+                TestClient(app, base_url="http://localhost:8000", follow_redirects=False)
+            )
+
+        yield browser, svc
+
+
+def test_operator_verified_email_is_said_verified(cli, tmp_path):
+    password = "kata-sandi-rahasia"
+    sari = cli(
+        "users",
+        "create",
+        "--username",
+        "sari",
+        "--password",
+        password,
+        "--email",
+        "sari@desa.id",
+        "--email-verified",
+    )
+    cli("users", "create", "--username", "tono", "--password", password, "--email", "tono@desa.id")
+    err = cli("users", "create", "--username", "wati", "--email-verified", ok=False)
+    assert "email" in err["error"]
+    app = cli(
+        "clients",
+        "create",
+        "--name",
+        "Layanan KTP",
+        "--skip-consent",
+        "--redirect-uri",
+        "https://ktp.example/cb",
+    )
+    c = Registered(app["client_id"], app["client_secret"], "https://ktp.example/cb")
+    with serving(tmp_path) as (browser, svc):
+        for username, verified in (("sari", True), ("tono", False)):
+            _, info = sign_in_and_read_claims(browser(), c, username, password)
+            assert info["email_verified"] is verified, username
+        said = svc.audit.recent(type_prefix="user.verify_email")
+        assert [(e.subject, e.actor) for e in said] == [(sari["sub"], "operator")]
