@@ -205,6 +205,13 @@ def clients_create(
     jwks_uri: Annotated[
         str | None, typer.Option(help="The client's public keys (for private_key_jwt)")
     ] = None,
+    scope_claims: Annotated[
+        bool,
+        typer.Option(
+            "--id-token-scope-claims/--no-id-token-scope-claims",
+            help="Put the granted scopes' claims (name, email, ...) in the ID token too",
+        ),
+    ] = False,
     skip_consent: Annotated[
         bool, typer.Option(help="First-party app run by the operator: no consent screen")
     ] = False,
@@ -220,6 +227,7 @@ def clients_create(
             "post_logout_redirect_uris": post_logout_redirect_uri or [],
             "scope": scope,
             "subject_type": subject_type,
+            "id_token_scope_claims": scope_claims,
         }
         if grant_type:
             meta["grant_types"] = grant_type
@@ -257,15 +265,24 @@ def clients_update(
         list[str] | None,
         typer.Option(help="default_acr_values, e.g. urn:satupintu:acr:mfa (repeat)"),
     ] = None,
+    scope_claims: Annotated[
+        bool | None,
+        typer.Option(
+            "--id-token-scope-claims/--no-id-token-scope-claims",
+            help="Put the granted scopes' claims in the ID token too, or only at userinfo",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change a client's sign-in rules (MFA, default acr values)."""
+    """Change a client's sign-in rules (MFA, default acr values) and its ID token's claims."""
     svc = _services()
     changes: dict[str, Any] = {}
     if require_mfa is not None:
         changes["require_mfa"] = require_mfa
     if acr is not None:
         changes["default_acr_values"] = acr
+    if scope_claims is not None:
+        changes["id_token_scope_claims"] = scope_claims
     client = _guard(as_json, lambda: svc.clients.update(client_id, changes))
     _emit(as_json, _client_json(client), lambda d: f"updated {d['client_id']}")
 

@@ -79,6 +79,12 @@ class SignInRules(BaseModel):
     default_acr_values: list[str] | None = Field(default=None, max_length=5)
 
 
+class ClientRules(SignInRules):
+    """What an operator can change of a client after registration."""
+
+    id_token_scope_claims: bool | None = None  # the granted scopes' claims in the id_token too
+
+
 class ClientIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     org: str | None = None
@@ -91,6 +97,7 @@ class ClientIn(BaseModel):
     backchannel_logout_uri: str | None = None
     subject_type: str | None = None
     id_token_signed_response_alg: str | None = None
+    id_token_scope_claims: bool | None = None
     jwks: dict[str, Any] | None = None
     jwks_uri: str | None = None
 
@@ -184,9 +191,10 @@ async def list_clients(request: Request, who: AccessClaims = Depends(admin)) -> 
 
 @router.patch("/clients/{client_id}")
 async def update_client(
-    client_id: str, body: SignInRules, request: Request, who: AccessClaims = Depends(admin)
+    client_id: str, body: ClientRules, request: Request, who: AccessClaims = Depends(admin)
 ) -> Response:
-    """Change a client's sign-in rules: `require_mfa`, `default_acr_values`."""
+    """Change a client's sign-in rules (`require_mfa`, `default_acr_values`) and whether its
+    id_tokens carry the granted scopes' claims (`id_token_scope_claims`)."""
     changes = body.model_dump(exclude_none=True)
     try:
         client = await _call(

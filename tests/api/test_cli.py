@@ -172,7 +172,26 @@ def test_operator_verified_email_is_said_verified(cli, tmp_path):
     c = Registered(app["client_id"], app["client_secret"], "https://ktp.example/cb")
     with serving(tmp_path) as (browser, svc):
         for username, verified in (("sari", True), ("tono", False)):
-            _, info = sign_in_and_read_claims(browser(), c, username, password)
+            info = sign_in_and_read_claims(browser(), c, username, password).userinfo
             assert info["email_verified"] is verified, username
         said = svc.audit.recent(type_prefix="user.verify_email")
         assert [(e.subject, e.actor) for e in said] == [(sari["sub"], "operator")]
+
+
+def test_operator_puts_scope_claims_in_id_tokens_and_takes_them_out(cli, tmp_path):
+    password = "kata-sandi-rahasia"
+    cli("users", "create", "--username", "sari", "--password", password, "--email", "sari@desa.id")
+    made = cli(
+        "clients", "create", "--name", "Layanan KTP", "--skip-consent",
+        "--redirect-uri", "https://ktp.example/cb", "--id-token-scope-claims",
+    )  # fmt: skip
+    assert made["id_token_scope_claims"] is True
+    c = Registered(made["client_id"], made["client_secret"], "https://ktp.example/cb")
+    with serving(tmp_path) as (browser, _):
+        id_token = sign_in_and_read_claims(browser(), c, "sari", password).id_token
+    assert id_token["email"] == "sari@desa.id" and id_token["preferred_username"] == "sari"
+    changed = cli("clients", "update", c.client_id, "--no-id-token-scope-claims")
+    assert changed["id_token_scope_claims"] is False
+    with serving(tmp_path) as (browser, _):
+        signed = sign_in_and_read_claims(browser(), c, "sari", password)
+    assert signed.userinfo["email"] == "sari@desa.id" and "email" not in signed.id_token
