@@ -26,9 +26,11 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# The browser tests drive Debian's chromium, installed when missing.
+# The browser tests drive Debian's chromium and Apache with mod_auth_openidc (a relying party),
+# installed when missing.
 test: install lint
-	./scripts/system-packages.sh chromium=chromium
+	./scripts/system-packages.sh chromium=chromium /usr/sbin/apache2=apache2 \
+		/usr/lib/apache2/modules/mod_auth_openidc.so=libapache2-mod-auth-openidc
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test-fast: install

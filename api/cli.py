@@ -14,7 +14,12 @@ import typer
 from api.cli_vault import erase_user, vault_app
 from api.settings import Settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="SatuPintu operator CLI.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    help="SatuPintu operator CLI.",
+)
 orgs_app = typer.Typer(no_args_is_help=True, help="Organisations (regional agencies).")
 clients_app = typer.Typer(no_args_is_help=True, help="OAuth/OIDC clients (regional apps).")
 users_app = typer.Typer(no_args_is_help=True, help="User accounts.")
@@ -113,9 +118,9 @@ def housekeeping(as_json: JsonOpt = False) -> None:
 
 @app.command()
 def serve(
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    workers: int = 1,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
     """Serve the identity provider."""
     import uvicorn
@@ -190,23 +195,38 @@ def clients_create(
     name: Annotated[str, typer.Option(help="Client (application) name")],
     org: Annotated[str | None, typer.Option(help="Organisation id or name")] = None,
     redirect_uri: Annotated[list[str] | None, typer.Option(help="Redirect URI (repeat)")] = None,
-    post_logout_redirect_uri: Annotated[list[str] | None, typer.Option()] = None,
+    post_logout_redirect_uri: Annotated[
+        list[str] | None, typer.Option(help="Where logout may return to (repeat)")
+    ] = None,
     grant_type: Annotated[list[str] | None, typer.Option(help="Grant type (repeat)")] = None,
-    scope: Annotated[str, typer.Option()] = "openid profile email",
+    scope: Annotated[
+        str, typer.Option(help="Scopes the client may ask for, space-separated")
+    ] = "openid profile email",
     public: Annotated[bool, typer.Option(help="Public client (PKCE, no secret)")] = False,
-    backchannel_logout_uri: Annotated[str | None, typer.Option()] = None,
+    backchannel_logout_uri: Annotated[
+        str | None, typer.Option(help="Where logout tokens are POSTed (back-channel logout)")
+    ] = None,
     subject_type: Annotated[str, typer.Option(help="public or pairwise")] = "public",
     auth_method: Annotated[
         str | None,
         typer.Option(
             "--token-endpoint-auth-method",
-            help="client_secret_basic|client_secret_post|private_key_jwt|none",
+            help="client_secret_basic, client_secret_post, private_key_jwt or none",
         ),
     ] = None,
     id_token_alg: Annotated[
         str | None, typer.Option("--id-token-signed-response-alg", help="RS256, ES256 or EdDSA")
     ] = None,
-    jwks_uri: Annotated[str | None, typer.Option()] = None,
+    jwks_uri: Annotated[
+        str | None, typer.Option(help="The client's public keys (for private_key_jwt)")
+    ] = None,
+    scope_claims: Annotated[
+        bool,
+        typer.Option(
+            "--id-token-scope-claims/--no-id-token-scope-claims",
+            help="Put the granted scopes' claims (name, email, ...) in the ID token too",
+        ),
+    ] = False,
     skip_consent: Annotated[
         bool, typer.Option(help="First-party app run by the operator: no consent screen")
     ] = False,
@@ -226,6 +246,7 @@ def clients_create(
             "post_logout_redirect_uris": post_logout_redirect_uri or [],
             "scope": scope,
             "subject_type": subject_type,
+            "id_token_scope_claims": scope_claims,
         }
         if grant_type:
             meta["grant_types"] = grant_type
@@ -259,7 +280,7 @@ def clients_create(
 
 @clients_app.command("update")
 def clients_update(
-    client_id: str,
+    client_id: Annotated[str, typer.Argument(help="The client's client_id")],
     require_mfa: Annotated[
         bool | None,
         typer.Option("--require-mfa/--no-require-mfa", help="Sign-ins need a second factor"),
@@ -268,19 +289,29 @@ def clients_update(
         list[str] | None,
         typer.Option(help="default_acr_values, e.g. urn:satupintu:acr:mfa (repeat)"),
     ] = None,
+    scope_claims: Annotated[
+        bool | None,
+        typer.Option(
+            "--id-token-scope-claims/--no-id-token-scope-claims",
+            help="Put the granted scopes' claims in the ID token too, or only at userinfo",
+        ),
+    ] = None,
     admin_role: Annotated[
         AdminRoleOpt | None,
         typer.Option(help="Grant an admin API role; 'none' takes it away"),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change a client's sign-in rules (MFA, default acr values) or its admin API role."""
+    """Change a client's sign-in rules (MFA, default acr values), its ID token's claims or
+    its admin API role."""
     svc = _services()
     changes: dict[str, Any] = {}
     if require_mfa is not None:
         changes["require_mfa"] = require_mfa
     if acr is not None:
         changes["default_acr_values"] = acr
+    if scope_claims is not None:
+        changes["id_token_scope_claims"] = scope_claims
 
     def run() -> Any:
         client = svc.clients.update(client_id, changes)
@@ -300,7 +331,11 @@ def clients_list(as_json: JsonOpt = False) -> None:
 
 
 @clients_app.command("delete")
-def clients_delete(client_id: str, as_json: JsonOpt = False) -> None:
+def clients_delete(
+    client_id: Annotated[str, typer.Argument(help="The client's client_id")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete a client; every worker stops accepting it within seconds."""
     svc = _services()
     _guard(as_json, lambda: svc.clients.delete(client_id))
     _emit(as_json, {"deleted": client_id}, lambda d: f"deleted {d['deleted']}")
@@ -308,9 +343,13 @@ def clients_delete(client_id: str, as_json: JsonOpt = False) -> None:
 
 @clients_app.command("initial-token")
 def clients_initial_token(
-    org: Annotated[str | None, typer.Option()] = None,
-    uses: Annotated[int, typer.Option(min=1, max=1000)] = 1,
-    hours: Annotated[int, typer.Option(min=1, max=24 * 30)] = 24,
+    org: Annotated[
+        str | None, typer.Option(help="Organisation the registered clients belong to")
+    ] = None,
+    uses: Annotated[
+        int, typer.Option(min=1, max=1000, help="How many registrations it allows")
+    ] = 1,
+    hours: Annotated[int, typer.Option(min=1, max=24 * 30, help="Hours until it expires")] = 24,
     as_json: JsonOpt = False,
 ) -> None:
     """An initial access token for Dynamic Client Registration (RFC 7591)."""
@@ -330,13 +369,18 @@ def clients_initial_token(
 
 @users_app.command("create")
 def users_create(
-    username: Annotated[str, typer.Option()],
-    password: Annotated[str | None, typer.Option()] = None,
-    email: Annotated[str | None, typer.Option()] = None,
-    name: Annotated[str | None, typer.Option()] = None,
-    nik: Annotated[str | None, typer.Option()] = None,
-    phone: Annotated[str | None, typer.Option()] = None,
-    org: Annotated[str | None, typer.Option()] = None,
+    username: Annotated[str, typer.Option(help="Login name: 3-64 letters, digits, . _ -")],
+    password: Annotated[
+        str | None, typer.Option(help="Initial password (none: no password sign-in)")
+    ] = None,
+    email: Annotated[str | None, typer.Option(help="Email address")] = None,
+    email_verified: Annotated[
+        bool, typer.Option(help="The operator has verified the email address (audited)")
+    ] = False,
+    name: Annotated[str | None, typer.Option(help="Full name")] = None,
+    nik: Annotated[str | None, typer.Option(help="NIK (16-digit national id number)")] = None,
+    phone: Annotated[str | None, typer.Option(help="Phone number, e.g. +628123456789")] = None,
+    org: Annotated[str | None, typer.Option(help="Organisation id or name")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a user account; prints its `sub`."""
@@ -348,6 +392,7 @@ def users_create(
             username=username,
             password=password,
             email=email,
+            email_verified=email_verified,
             name=name,
             nik=nik,
             phone=phone,
@@ -454,7 +499,10 @@ def sessions_list(
 
 
 @sessions_app.command("revoke")
-def sessions_revoke(sid: str, as_json: JsonOpt = False) -> None:
+def sessions_revoke(
+    sid: Annotated[str, typer.Argument(help="Session id (from `sessions list`)")],
+    as_json: JsonOpt = False,
+) -> None:
     """End a session everywhere (back-channel logout to its apps)."""
     svc = _services()
     ended = svc.logout.end(sid, actor="operator", reason="operator")

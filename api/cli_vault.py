@@ -146,7 +146,7 @@ def rewrap(batch_size: BatchOpt = 500, max_batches: MaxBatchOpt = None, as_json:
 
 @vault_app.command("set-min-version")
 def set_min_version(
-    version: int,
+    version: Annotated[int, typer.Argument(help="The oldest KEK version still accepted")],
     trim: Annotated[
         bool, typer.Option(help="Also destroy KEK versions below it (irreversible)")
     ] = False,
@@ -254,7 +254,9 @@ def _move_server_secret(settings: Settings, local: Any) -> None:
 
 
 @vault_app.command("shred")
-def shred(sub: str, as_json: JsonOpt = False) -> None:
+def shred(
+    sub: Annotated[str, typer.Argument(help="The user's sub")], as_json: JsonOpt = False
+) -> None:
     """Crypto-shred a user by `sub` (same as `users erase`)."""
     erase_user(sub, as_json)
 

@@ -100,6 +100,11 @@ class Client(ClientMixin):
         return str(self.metadata.get("id_token_signed_response_alg") or "RS256")
 
     @property
+    def id_token_scope_claims(self) -> bool:
+        """The claims of the granted scopes go in the id_token too, not only to userinfo."""
+        return self.metadata.get("id_token_scope_claims") is True
+
+    @property
     def subject_type(self) -> str:
         return str(self.metadata.get("subject_type") or "public")
 
@@ -217,6 +222,10 @@ def normalise_metadata(meta: dict[str, Any], *, public: bool) -> dict[str, Any]:
     if alg not in SIGNING_ALGS:
         raise InvalidInput(f"id_token_signed_response_alg must be one of {SIGNING_ALGS}")
     out["id_token_signed_response_alg"] = alg
+    if meta.get("id_token_scope_claims") is not None:
+        if not isinstance(meta["id_token_scope_claims"], bool):
+            raise InvalidInput("id_token_scope_claims must be true or false")
+        out["id_token_scope_claims"] = meta["id_token_scope_claims"]
     subject_type = meta.get("subject_type") or "public"
     if subject_type not in SUBJECT_TYPES:
         raise InvalidInput("subject_type must be public or pairwise")

@@ -22,6 +22,7 @@ REGISTRABLE = (
     "token_endpoint_auth_method",
     "scope",
     "id_token_signed_response_alg",
+    "id_token_scope_claims",
     "subject_type",
     "backchannel_logout_uri",
     "sector_identifier_uri",

@@ -29,6 +29,7 @@ from idp.grants.refresh_token import RefreshTokenGrant
 from idp.http import HttpRequest, HttpResponse, OAuthJsonRequest, OAuthRequest
 from idp.keys import KeyRing
 from idp.models import UsedAssertion
+from idp.oidc.claims import ClaimsSource
 from idp.oidc.id_token import IdTokenOnCode, IdTokenOnRefresh
 from idp.outbound import OutboundClient, OutboundRefused
 from idp.principal import Principal
@@ -51,6 +52,7 @@ class ServerContext:
     clients: ClientRegistry
     audit: AuditSink
     outbound: OutboundClient
+    claims: ClaimsSource
     code_ttl: int = 60
     id_token_ttl: int = 3600
     refresh_grace_seconds: int = 0

@@ -154,6 +154,8 @@ class UserDirectory:
         actor: str = "operator",
     ) -> UserProfile:
         _validate(username, password, email, nik, phone, name)
+        if email_verified and not email:
+            raise InvalidInput("email_verified needs an email")
         if password is not None:
             self.policy.check(password, identity=(username, email, nik))
         uid = str(uuid.uuid4())
@@ -188,6 +190,10 @@ class UserDirectory:
             except IntegrityError as exc:
                 raise Conflict("a user with this username exists") from exc
             self._audit.record(AuditEvent("user.create", actor=actor, subject=uid), session=s)
+            if email_verified:  # whoever created the account vouches for the address
+                self._audit.record(
+                    AuditEvent("user.verify_email", actor=actor, subject=uid), session=s
+                )
         return self.profile(user)
 
     def _match(self, s: Session, kind: str, login: str) -> Credentials | None:

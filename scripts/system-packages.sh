@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # System packages beyond the virtualenv, installed from Debian's packages when missing:
 #   scripts/system-packages.sh COMMAND=PACKAGE ...
-# `make test` needs chromium (the browser tests), `make bench` wrk and taskset (util-linux).
+# A COMMAND with a slash is a file that must exist (an Apache module is no command).
+# `make test` needs chromium (the browser tests) and Apache with mod_auth_openidc (the
+# mod_auth_openidc relying party test), `make bench` wrk and taskset (util-linux).
 set -euo pipefail
 missing=()
 for pair in "$@"; do
-    command -v "${pair%%=*}" >/dev/null 2>&1 || missing+=("${pair#*=}")
+    want="${pair%%=*}"
+    if [[ "$want" == */* ]]; then
+        [ -e "$want" ] || missing+=("${pair#*=}")
+    else
+        command -v "$want" >/dev/null 2>&1 || missing+=("${pair#*=}")
+    fi
 done
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

@@ -154,3 +154,30 @@ def validate_id_token(web: Any, token: str, c: Registered, nonce: str | None) ->
     if nonce:
         assert claims["nonce"] == nonce
     return claims
+
+
+@dataclass
+class SignedIn:
+    """What an app holds after a login: the validated id_token's claims, userinfo, the tokens."""
+
+    id_token: dict[str, Any]
+    userinfo: dict[str, Any]
+    tokens: dict[str, Any]
+
+
+def sign_in_and_read_claims(
+    web: Any,
+    c: Registered,
+    username: str,
+    password: str,
+    scope: str = "openid profile email offline_access",
+) -> SignedIn:
+    """Log `username` in at `c`, redeem the code, validate the id_token, read userinfo."""
+    cb, params, verifier = code_flow(web, c, username, password, scope=scope)
+    token = exchange(web, c, cb["code"], verifier)
+    assert token.status_code == 200, token.text
+    body = token.json()
+    claims = validate_id_token(web, body["id_token"], c, params["nonce"])
+    info = web.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert info.status_code == 200, info.text
+    return SignedIn(claims, info.json(), body)

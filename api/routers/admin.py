@@ -101,6 +101,12 @@ class SignInRules(BaseModel):
     default_acr_values: list[str] | None = Field(default=None, max_length=5)
 
 
+class ClientRules(SignInRules):
+    """What an operator can change of a client after registration."""
+
+    id_token_scope_claims: bool | None = None  # the granted scopes' claims in the id_token too
+
+
 class ClientIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     org: str | None = None
@@ -113,6 +119,7 @@ class ClientIn(BaseModel):
     backchannel_logout_uri: str | None = None
     subject_type: str | None = None
     id_token_signed_response_alg: str | None = None
+    id_token_scope_claims: bool | None = None
     jwks: dict[str, Any] | None = None
     jwks_uri: str | None = None
     admin_role: AdminRole | None = None  # granted by a national administrator only
@@ -122,6 +129,7 @@ class UserIn(BaseModel):
     username: str = Field(max_length=64)
     password: str | None = Field(default=None, max_length=256)
     email: str | None = Field(default=None, max_length=320)
+    email_verified: bool = False  # the operator has verified the address (audited)
     name: str | None = Field(default=None, max_length=200)
     nik: str | None = Field(default=None, max_length=32)
     phone: str | None = Field(default=None, max_length=32)
@@ -252,9 +260,10 @@ async def list_clients(request: Request, who: AdminCaller = Depends(admin)) -> R
 @router.patch("/clients/{client_id}")
 @assurance(Assurance.CLIENT)
 async def update_client(
-    client_id: str, body: SignInRules, request: Request, who: AdminCaller = Depends(admin)
+    client_id: str, body: ClientRules, request: Request, who: AdminCaller = Depends(admin)
 ) -> Response:
-    """Change a client's sign-in rules: `require_mfa`, `default_acr_values`."""
+    """Change a client's sign-in rules (`require_mfa`, `default_acr_values`) and whether its
+    id_tokens carry the granted scopes' claims (`id_token_scope_claims`)."""
     svc: Services = services(request)
     changes = body.model_dump(exclude_none=True)
 
@@ -299,6 +308,7 @@ async def create_user(
             username=body.username,
             password=body.password,
             email=body.email,
+            email_verified=body.email_verified,
             name=body.name,
             nik=body.nik,
             phone=body.phone,

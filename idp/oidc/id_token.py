@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from authlib.oauth2.rfc6749 import scope_to_list
 from authlib.oidc.core import OpenIDCode, OpenIDToken
 from authlib.oidc.core.util import create_half_hash
 from sqlalchemy import select
@@ -43,6 +44,11 @@ def id_token_claims(ctx: ServerContext, request: OAuthRequest, token: dict[str, 
         at_hash = create_half_hash(token["access_token"], alg)
         if at_hash is not None:
             claims["at_hash"] = at_hash.decode()
+    if client.id_token_scope_claims:
+        # OIDC Core §5.4: the granted scopes' claims here as well as at userinfo, from the
+        # same source (opened from ciphertext only for a client that asked).
+        scopes = set(scope_to_list(token.get("scope") or ""))
+        claims |= ctx.claims.userinfo(client, principal.user_id, scopes)
     return claims
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.oidc_rp import code_flow, exchange, register
+from tests.oidc_rp import Registered, code_flow, exchange, register, sign_in_and_read_claims
 
 
 def admin_token(web, services) -> str:
@@ -48,6 +48,46 @@ def test_admin_api_creates_org_client_user(web, services):
     assert any(c["client_name"] == "Bansos" and "client_secret" not in c for c in listed)
     deleted = web.delete(f"/api/v1/clients/{client.json()['client_id']}", headers=h)
     assert deleted.status_code == 204
+
+
+def test_admin_api_user_with_an_email_the_operator_verified(web, services):
+    h = {"Authorization": f"Bearer {admin_token(web, services)}"}
+    new = {"username": "rina", "password": "rahasia-sekali-1", "email": "rina@desa.id"}
+    user = web.post("/api/v1/users", json={**new, "email_verified": True}, headers=h)
+    assert user.status_code == 201, user.text
+    info = sign_in_and_read_claims(web, register(services), "rina", "rahasia-sekali-1").userinfo
+    assert info["email"] == "rina@desa.id" and info["email_verified"] is True
+    said = services.audit.recent(type_prefix="user.verify_email")
+    assert [e.subject for e in said] == [user.json()["sub"]]
+    assert said[0].actor.startswith("client:")
+    no_email = web.post(
+        "/api/v1/users", json={"username": "ujang", "email_verified": True}, headers=h
+    )
+    assert no_email.status_code == 422
+
+
+def test_admin_api_puts_scope_claims_in_id_tokens_and_takes_them_out(web, services):
+    h = {"Authorization": f"Bearer {admin_token(web, services)}"}
+    services.users.create(username="rina", password="rahasia-sekali-1", email="rina@desa.id")
+    made = web.post(
+        "/api/v1/clients",
+        json={
+            "name": "Bansos",
+            "redirect_uris": ["https://bansos.example/cb"],
+            "scope": "openid email",
+            "id_token_scope_claims": True,
+        },
+        headers=h,
+    ).json()
+    c = Registered(made["client_id"], made["client_secret"], "https://bansos.example/cb")
+    id_token = sign_in_and_read_claims(web, c, "rina", "rahasia-sekali-1", "openid email").id_token
+    assert id_token["email"] == "rina@desa.id" and id_token["email_verified"] is False
+    r = web.patch(
+        f"/api/v1/clients/{c.client_id}", json={"id_token_scope_claims": False}, headers=h
+    )
+    assert r.status_code == 200 and r.json()["id_token_scope_claims"] is False
+    id_token = sign_in_and_read_claims(web, c, "rina", "rahasia-sekali-1", "openid email").id_token
+    assert "email" not in id_token
 
 
 def test_admin_api_rejects_missing_or_weak_tokens(web, services):
@@ -102,6 +142,20 @@ def test_dynamic_registration_needs_initial_access_token(web, services):
     # Single use.
     again = web.post("/register", json=meta, headers={"Authorization": f"Bearer {iat}"})
     assert again.status_code == 401
+
+
+def test_registered_client_can_ask_for_scope_claims_in_id_tokens(web, services):
+    services.users.create(username="rina", password="rahasia-sekali-1", email="rina@desa.id")
+    iat = services.registration.issue_initial_token(org_id=None, uses=2)
+    h = {"Authorization": f"Bearer {iat}"}
+    meta = {"client_name": "Puskesmas", "redirect_uris": ["https://puskesmas.example/cb"]}
+    body = web.post("/register", json={**meta, "id_token_scope_claims": True}, headers=h).json()
+    assert body["id_token_scope_claims"] is True
+    c = Registered(body["client_id"], body["client_secret"], "https://puskesmas.example/cb")
+    id_token = sign_in_and_read_claims(web, c, "rina", "rahasia-sekali-1", "openid email").id_token
+    assert id_token["email"] == "rina@desa.id"
+    r = web.post("/register", json={**meta, "id_token_scope_claims": "yes"}, headers=h)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_client_metadata"
 
 
 def test_dynamic_registration_rejects_bad_metadata(web, services):

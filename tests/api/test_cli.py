@@ -6,9 +6,15 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from api.settings import Settings
+from tests.oidc_rp import Registered, sign_in_and_read_claims
 
 CLI = str(Path(sys.executable).parent / "satupintu")
 
@@ -153,3 +159,78 @@ def test_cli_grants_and_takes_away_an_admin_role(cli):
     web = cli("clients", "create", "--name", "Web", "--redirect-uri", "https://w.example/cb")
     refused = cli("clients", "update", "--admin-role", "national", web["client_id"], ok=False)
     assert "client_credentials" in refused["error"]
+
+
+@contextmanager
+def serving(var_dir: Path) -> Iterator[tuple[Callable[[], Any], Any]]:
+    """The server an operator's CLI set up, in-process: (a new browser, the services)."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.services import build_services
+
+    settings = Settings(var_dir=var_dir, issuer="http://localhost:8000", backchannel_poll_seconds=0)
+    svc = build_services(settings)
+    with ExitStack() as stack:
+        stack.callback(svc.close)
+        app = create_app(settings, svc)
+
+        def browser() -> Any:
+            return stack.enter_context(
+                TestClient(app, base_url="http://localhost:8000", follow_redirects=False)
+            )
+
+        yield browser, svc
+
+
+def test_operator_verified_email_is_said_verified(cli, tmp_path):
+    password = "kata-sandi-rahasia"
+    sari = cli(
+        "users",
+        "create",
+        "--username",
+        "sari",
+        "--password",
+        password,
+        "--email",
+        "sari@desa.id",
+        "--email-verified",
+    )
+    cli("users", "create", "--username", "tono", "--password", password, "--email", "tono@desa.id")
+    err = cli("users", "create", "--username", "wati", "--email-verified", ok=False)
+    assert "email" in err["error"]
+    app = cli(
+        "clients",
+        "create",
+        "--name",
+        "Layanan KTP",
+        "--skip-consent",
+        "--redirect-uri",
+        "https://ktp.example/cb",
+    )
+    c = Registered(app["client_id"], app["client_secret"], "https://ktp.example/cb")
+    with serving(tmp_path) as (browser, svc):
+        for username, verified in (("sari", True), ("tono", False)):
+            info = sign_in_and_read_claims(browser(), c, username, password).userinfo
+            assert info["email_verified"] is verified, username
+        said = svc.audit.recent(type_prefix="user.verify_email")
+        assert [(e.subject, e.actor) for e in said] == [(sari["sub"], "operator")]
+
+
+def test_operator_puts_scope_claims_in_id_tokens_and_takes_them_out(cli, tmp_path):
+    password = "kata-sandi-rahasia"
+    cli("users", "create", "--username", "sari", "--password", password, "--email", "sari@desa.id")
+    made = cli(
+        "clients", "create", "--name", "Layanan KTP", "--skip-consent",
+        "--redirect-uri", "https://ktp.example/cb", "--id-token-scope-claims",
+    )  # fmt: skip
+    assert made["id_token_scope_claims"] is True
+    c = Registered(made["client_id"], made["client_secret"], "https://ktp.example/cb")
+    with serving(tmp_path) as (browser, _):
+        id_token = sign_in_and_read_claims(browser(), c, "sari", password).id_token
+    assert id_token["email"] == "sari@desa.id" and id_token["preferred_username"] == "sari"
+    changed = cli("clients", "update", c.client_id, "--no-id-token-scope-claims")
+    assert changed["id_token_scope_claims"] is False
+    with serving(tmp_path) as (browser, _):
+        signed = sign_in_and_read_claims(browser(), c, "sari", password)
+    assert signed.userinfo["email"] == "sari@desa.id" and "email" not in signed.id_token

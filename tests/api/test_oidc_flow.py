@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tests.oidc_rp import code_flow, exchange, register, validate_id_token
+from tests.oidc_rp import (
+    code_flow,
+    exchange,
+    register,
+    sign_in_and_read_claims,
+    validate_id_token,
+)
 
 
 def test_discovery_names_every_endpoint(web):
@@ -51,3 +57,41 @@ def test_login_code_exchange_userinfo(web, services):
         "preferred_username": "budi",
         "updated_at": info.json()["updated_at"],
     }
+
+
+SCOPE_CLAIMS = {"name", "preferred_username", "updated_at", "email", "email_verified"}
+
+
+def test_id_token_carries_the_granted_scopes_claims_only_for_a_client_that_asked(web, services):
+    services.users.create(
+        username="sari",
+        password="kata-sandi-rahasia",
+        email="sari@desa.id",
+        email_verified=True,
+        name="Sari Dewi",
+        phone="+628123456789",
+    )
+    everything = "openid profile email phone offline_access"
+    plain = register(services, scope=everything)
+    signed = sign_in_and_read_claims(web, plain, "sari", "kata-sandi-rahasia", everything)
+    assert signed.userinfo["email"] == "sari@desa.id"
+    assert not (SCOPE_CLAIMS | {"phone_number"}) & set(signed.id_token)  # default: userinfo only
+
+    asks = register(services, scope=everything, id_token_scope_claims=True)
+    signed = sign_in_and_read_claims(web, asks, "sari", "kata-sandi-rahasia", everything)
+    assert signed.userinfo["name"] == "Sari Dewi"
+    assert signed.userinfo["phone_number"] == "+628123456789"
+    assert {k: signed.id_token[k] for k in signed.userinfo} == signed.userinfo
+    refreshed = web.post(
+        "/token",
+        data={"grant_type": "refresh_token", "refresh_token": signed.tokens["refresh_token"]},
+        auth=(asks.client_id, asks.secret),
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    again = validate_id_token(web, refreshed.json()["id_token"], asks, None)
+    assert again["email"] == "sari@desa.id" and again["name"] == "Sari Dewi"
+
+    # Only what the scopes granted: here no profile, no phone.
+    signed = sign_in_and_read_claims(web, asks, "sari", "kata-sandi-rahasia", "openid email")
+    assert signed.id_token["email"] == "sari@desa.id" and signed.id_token["email_verified"] is True
+    assert not {"name", "preferred_username", "phone_number"} & set(signed.id_token)
