@@ -180,7 +180,9 @@ def logged_site(
                 "--grant-type",
                 "client_credentials",
                 "--scope",
-                "satupintu:admin",
+                "openid",
+                "--admin-role",
+                "national",
             ),
             ("users", "create", *(a for k, v in BUDI.items() for a in (f"--{k}", v))),
         )
