@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -29,12 +29,23 @@ app.add_typer(vault_app, name="vault")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
 
+def _settings() -> Settings:
+    """The settings from the environment; a bad value stops the command with what was wrong."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        _fail("--json" in sys.argv, f"invalid configuration: {problems}", 2)
+
+
 def _services(keys: bool = True):
     from api.services import build_services
     from vault import KeyUnavailable
 
     try:
-        svc = build_services(Settings())
+        svc = build_services(_settings())
     except KeyUnavailable as exc:
         _fail("--json" in sys.argv, f"key service unavailable: {exc}", 3)
     if keys:
@@ -49,7 +60,7 @@ def _emit(as_json: bool, data: Any, human: Callable[[Any], str]) -> None:
         typer.echo(human(data))
 
 
-def _fail(as_json: bool, message: str, code: int = 1) -> None:
+def _fail(as_json: bool, message: str, code: int = 1) -> NoReturn:
     if as_json:
         typer.echo(json.dumps({"error": message}), err=True)
     else:
@@ -74,7 +85,7 @@ def migrate(as_json: JsonOpt = False) -> None:
     """Create or upgrade the database schema."""
     from api.migrate import upgrade
 
-    settings = Settings()
+    settings = _settings()
     upgrade(settings)
     _services().close()  # first run: keyring and signing keys
     _emit(
@@ -116,7 +127,7 @@ def serve(
         workers=workers,
         proxy_headers=True,
         log_level="info",
-        access_log=Settings().access_log,
+        access_log=_settings().access_log,
         server_header=False,
         # httptools, with each response's head and body in one write (api/http_protocol.py)
         http="api.http_protocol:CoalescingHttpToolsProtocol",

@@ -203,7 +203,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     )
     outbound = OutboundClient(
         OutboundPolicy(
-            settings.outbound_allow_private, settings.outbound_timeout, settings.outbound_max_bytes
+            settings.outbound_allow_networks, settings.outbound_timeout, settings.outbound_max_bytes
         )
     )
     ctx = ServerContext(

@@ -1,9 +1,10 @@
 """Outbound HTTP guarded against SSRF: back-channel logout, a client's jwks_uri, sector ids.
 
 Only global unicast addresses are called (idp/addresses.py says which: IPv4 carried inside IPv6
-is checked too) unless explicitly allowed (the embedded default and the tests allow them). The
-host is resolved once and the connection pinned to the checked address, so DNS rebinding cannot
-swap it afterwards. Every call has a timeout and a response-size limit.
+is checked too), and those inside networks the operator allowed (the embedded default and the
+tests allow loopback). The host is resolved once and the connection pinned to the checked
+address, so DNS rebinding cannot swap it afterwards. Every call has a timeout and a
+response-size limit.
 """
 
 from __future__ import annotations
@@ -16,11 +17,6 @@ from urllib.parse import urlsplit
 import httpx
 
 from idp.addresses import Network, refusal
-
-EVERYWHERE: tuple[Network, ...] = (
-    ipaddress.ip_network("0.0.0.0/0"),
-    ipaddress.ip_network("::/0"),
-)
 
 
 class OutboundRefused(Exception):
@@ -50,7 +46,8 @@ class AddressRefused(OutboundRefused):
 
 @dataclass(frozen=True)
 class OutboundPolicy:
-    allow_private: bool = False
+    # Where private addresses may be called too (apps on a government network); never multicast.
+    allow_networks: tuple[Network, ...] = ()
     timeout: float = 5.0
     max_bytes: int = 512 * 1024
 
@@ -84,9 +81,8 @@ class OutboundClient:
             except OSError as exc:
                 raise Unresolved(host) from exc
             ips = sorted({str(info[4][0]) for info in infos})
-        allowed = EVERYWHERE if self.policy.allow_private else ()
         for ip in ips:
-            why = refusal(ipaddress.ip_address(ip), allowed)
+            why = refusal(ipaddress.ip_address(ip), self.policy.allow_networks)
             if why is not None:
                 raise AddressRefused(host, ip, why.reason, allowable=why.allowable)
         return Destination(host, port, tuple(ips))

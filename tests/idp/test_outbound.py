@@ -4,6 +4,8 @@ which records where a call would have connected."""
 
 from __future__ import annotations
 
+from ipaddress import ip_network
+
 import httpx
 import pytest
 
@@ -102,3 +104,57 @@ def test_a_refusal_names_the_ipv4_address_an_ipv6_one_carries() -> None:
         guard.vet("http://localhost:8000/")
     with pytest.raises(Unresolved):
         guard.vet("https://ktp.invalid/backchannel-logout")  # RFC 2606: never resolves
+
+
+GOVERNMENT = (ip_network("10.20.0.0/16"), ip_network("127.0.0.0/8"), ip_network("::1/128"))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.20.5.5/bc",
+        "http://127.0.0.1:8000/bc",
+        "http://localhost:8000/bc",
+        "http://[::1]/bc",
+        "http://[::ffff:10.20.0.9]/bc",  # 10.20.0.9 itself
+        "http://[64:ff9b::a14:909]/bc",  # NAT64 of 10.20.9.9
+    ],
+)
+def test_an_allowed_network_lets_its_addresses_through(url: str, wire: list[str]) -> None:
+    guard = OutboundClient(OutboundPolicy(allow_networks=GOVERNMENT))
+    assert guard.request("POST", url).status_code == 200 and len(wire) == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.21.0.1/",
+        "http://192.168.1.1/",
+        "http://169.254.169.254/latest",
+        "http://[fd00::1]/",
+        "http://[::2]/",  # IPv4-compatible 0.0.0.2, not ::1
+        "http://[64:ff9b::a15:1]/",  # NAT64 of 10.21.0.1
+    ],
+)
+def test_outside_the_allowed_networks_stays_refused(url: str, wire: list[str]) -> None:
+    with pytest.raises(AddressRefused) as refused:
+        OutboundClient(OutboundPolicy(allow_networks=GOVERNMENT)).request("GET", url)
+    assert refused.value.allowable and wire == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://224.0.0.1/",
+        "http://[ff02::1]/",
+        "http://0.0.0.0/",
+        "http://[::]/",
+        "http://[::ffff:224.0.0.251]/",
+        "http://[64:ff9b::e000:1]/",  # NAT64 of 224.0.0.1
+    ],
+)
+def test_multicast_and_unspecified_never_pass(url: str, wire: list[str]) -> None:
+    everything = OutboundPolicy(allow_networks=(ip_network("0.0.0.0/0"), ip_network("::/0")))
+    with pytest.raises(AddressRefused) as refused:
+        OutboundClient(everything).request("GET", url)
+    assert not refused.value.allowable and wire == []
