@@ -68,6 +68,11 @@ def _fail(as_json: bool, message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _warn(as_json: bool, message: str) -> None:
+    """Accepted, but may not work yet: said on stderr, so stdout stays the result."""
+    typer.echo(json.dumps({"warning": message}) if as_json else f"warning: {message}", err=True)
+
+
 def _guard(as_json: bool, fn: Callable[[], Any]) -> Any:
     from idp.errors import IdpError
     from vault import KeyUnavailable
@@ -230,7 +235,12 @@ def clients_create(
             if value:
                 meta[key] = value
         return svc.clients.create(
-            name=name, metadata=meta, org_id=org_id, public=public, skip_consent=skip_consent
+            name=name,
+            metadata=meta,
+            org_id=org_id,
+            public=public,
+            skip_consent=skip_consent,
+            warn=lambda message: _warn(as_json, message),
         )
 
     client, secret = _guard(as_json, run)

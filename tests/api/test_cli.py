@@ -15,17 +15,23 @@ CLI = str(Path(sys.executable).parent / "satupintu")
 
 @pytest.fixture
 def cli(tmp_path):
-    env = {**os.environ, "SATUPINTU_VAR_DIR": str(tmp_path), "SATUPINTU_ARGON2_MEMORY_COST": "8192"}
+    env = {
+        **os.environ,
+        "SATUPINTU_VAR_DIR": str(tmp_path),
+        "SATUPINTU_ARGON2_MEMORY_COST": "8192",
+        "SATUPINTU_OUTBOUND_ALLOW_NETWORKS": "",  # production's default: global unicast only
+    }
 
     def run(*args: str, ok: bool = True) -> dict | list:
         p = subprocess.run(
             [CLI, *args, "--json"], capture_output=True, text=True, env=env, timeout=60
         )
+        run.stderr = p.stderr  # type: ignore[attr-defined]
         if ok:
             assert p.returncode == 0, p.stderr
             return json.loads(p.stdout)
         assert p.returncode != 0
-        return json.loads(p.stderr)
+        return json.loads(p.stderr.splitlines()[-1])
 
     run("migrate")
     return run
@@ -114,3 +120,47 @@ def test_housekeeping_reports_what_it_dropped(cli):
     out = cli("housekeeping")
     assert set(out["dropped"]) >= {"idp_authorization_codes", "idp_rate_counters"}
     assert all(n == 0 for n in out["dropped"].values())  # a fresh database has nothing stale
+
+
+@pytest.mark.parametrize(
+    ("option", "uri", "address"),
+    [
+        ("--backchannel-logout-uri", "https://10.0.0.5/backchannel-logout", "10.0.0.5"),
+        ("--backchannel-logout-uri", "https://[64:ff9b::a9fe:a9fe]/bc", "169.254.169.254"),
+        ("--backchannel-logout-uri", "http://localhost:8000/bc", "127.0.0.1"),
+        ("--jwks-uri", "https://192.168.10.2/jwks.json", "192.168.10.2"),
+    ],
+)
+def test_cli_refuses_an_outbound_uri_the_guard_would_block(cli, option, uri, address):
+    extra = ("--token-endpoint-auth-method", "private_key_jwt") if option == "--jwks-uri" else ()
+    err = cli(
+        "clients",
+        "create",
+        "--name",
+        "Layanan Internal",
+        "--redirect-uri",
+        "https://internal.example/cb",
+        option,
+        uri,
+        *extra,
+        ok=False,
+    )
+    assert uri in err["error"] and address in err["error"]
+    assert "SATUPINTU_OUTBOUND_ALLOW_NETWORKS" in err["error"]
+    assert cli("clients", "list") == []
+
+
+def test_cli_accepts_a_name_that_does_not_resolve_yet_with_a_warning(cli):
+    client = cli(
+        "clients",
+        "create",
+        "--name",
+        "Layanan KTP",
+        "--redirect-uri",
+        "https://ktp.invalid/callback",
+        "--backchannel-logout-uri",
+        "https://ktp.invalid/backchannel-logout",
+    )
+    assert client["backchannel_logout_uri"] == "https://ktp.invalid/backchannel-logout"
+    warning = json.loads(cli.stderr.splitlines()[0])["warning"]  # type: ignore[attr-defined]
+    assert "ktp.invalid" in warning and "does not resolve" in warning
