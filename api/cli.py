@@ -197,6 +197,10 @@ def clients_create(
     public: Annotated[bool, typer.Option(help="Public client (PKCE, no secret)")] = False,
     backchannel_logout_uri: Annotated[str | None, typer.Option()] = None,
     subject_type: Annotated[str, typer.Option(help="public or pairwise")] = "public",
+    sector_identifier_uri: Annotated[
+        str | None,
+        typer.Option(help="JSON array of the redirect URIs sharing pairwise subjects"),
+    ] = None,
     auth_method: Annotated[
         str | None,
         typer.Option(
@@ -228,6 +232,7 @@ def clients_create(
             meta["grant_types"] = grant_type
         for key, value in (
             ("backchannel_logout_uri", backchannel_logout_uri),
+            ("sector_identifier_uri", sector_identifier_uri),
             ("token_endpoint_auth_method", auth_method),
             ("id_token_signed_response_alg", id_token_alg),
             ("jwks_uri", jwks_uri),

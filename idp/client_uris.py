@@ -6,17 +6,26 @@ meeting a logout that silently never arrives.
 A name that does not resolve yet is accepted with a warning (apps are often registered before
 their DNS exists, and the guard checks again at every call); an address literal, or a name
 that resolves to an address the guard refuses, is refused.
+
+The sector_identifier_uri is fetched now, the one time it is used (OIDC Dynamic Client
+Registration §5): a JSON array that lists every redirect URI, so that the apps sharing a sector
+(and so their users' pairwise `sub`) are the ones its owner names. A pairwise client on more
+than one host must have one (OIDC Core §8.1).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from idp.errors import InvalidMetadata
 from idp.outbound import AddressRefused, OutboundClient, OutboundRefused, Unresolved
 
-OUTBOUND_URIS = ("backchannel_logout_uri", "jwks_uri", "sector_identifier_uri")
+CALLED_LATER = ("backchannel_logout_uri", "jwks_uri")
+OUTBOUND_URIS = (*CALLED_LATER, "sector_identifier_uri")
+SECTOR_INPUTS = ("sector_identifier_uri", "redirect_uris", "subject_type")
+CHECKED = (*CALLED_LATER, *SECTOR_INPUTS)  # a change to one of these is checked again
 
 Warn = Callable[[str], None]
 
@@ -30,11 +39,46 @@ class ClientUriCheck:
         self, meta: Mapping[str, Any], *, changed: Collection[str], warn: Warn | None = None
     ) -> None:
         """Refuse (InvalidMetadata) the `changed` outbound URIs in `meta` the guard would
-        block; `warn` about those whose host does not resolve yet."""
-        for field in OUTBOUND_URIS:
+        block, and a sector that does not hold; `warn` about hosts that do not resolve yet."""
+        for field in CALLED_LATER:
             uri = meta.get(field)
             if field in changed and uri:
                 self._reachable(field, str(uri), warn)
+        if any(field in changed for field in SECTOR_INPUTS):
+            self._sector(meta)
+
+    def _sector(self, meta: Mapping[str, Any]) -> None:
+        redirects = [str(u) for u in meta.get("redirect_uris") or []]
+        uri = meta.get("sector_identifier_uri")
+        if not uri:
+            hosts = {urlsplit(u).hostname for u in redirects}  # as Client.sector_identifier
+            if meta.get("subject_type") == "pairwise" and len(hosts) > 1:
+                named = ", ".join(sorted(h or "(no host)" for h in hosts))
+                raise InvalidMetadata(
+                    f"a pairwise client whose redirect_uris span more than one host ({named})"
+                    " must register a sector_identifier_uri that lists them (OIDC Core §8.1)"
+                )
+            return
+        try:
+            listed = self._outbound.get_json(str(uri))
+        except AddressRefused as exc:
+            raise InvalidMetadata(
+                f"sector_identifier_uri {uri} is refused: {exc}; {self._remedy(exc)}"
+            ) from exc
+        except OutboundRefused as exc:
+            raise InvalidMetadata(
+                f"sector_identifier_uri {uri} could not be fetched: {exc}"
+            ) from exc
+        if not isinstance(listed, list) or not all(isinstance(u, str) for u in listed):
+            raise InvalidMetadata(
+                f"sector_identifier_uri {uri} must answer a JSON array of redirect URIs"
+            )
+        missing = [u for u in redirects if u not in listed]
+        if missing:
+            raise InvalidMetadata(
+                f"sector_identifier_uri {uri} does not list {', '.join(missing)}: it must list"
+                " every one of the client's redirect_uris (OIDC Dynamic Client Registration §5)"
+            )
 
     def _reachable(self, field: str, uri: str, warn: Warn | None) -> None:
         try:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditEvent, AuditSink, Outcome
-from idp.client_uris import OUTBOUND_URIS, ClientUriCheck, Warn
+from idp.client_uris import CHECKED, OUTBOUND_URIS, ClientUriCheck, Warn
 from idp.clock import Clock
 from idp.errors import InvalidInput, NotFound
 from idp.models import ClientRecord
@@ -332,7 +332,7 @@ class ClientRegistry:
             return [_client(r) for r in s.scalars(stmt)]
 
     def update(self, client_id: str, changes: dict[str, Any], *, actor: str = "operator") -> Client:
-        if any(key in changes for key in OUTBOUND_URIS):  # rows as they are stay readable
+        if any(key in changes for key in CHECKED):  # rows as they are stay readable
             current = self.require(client_id)
             merged = {**current.metadata, **changes}
             meta = normalise_metadata(

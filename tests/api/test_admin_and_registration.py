@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from idp.errors import InvalidMetadata
+from idp.errors import InvalidInput
 from idp.models import ClientRecord
 from tests.oidc_rp import code_flow, exchange, register
 
@@ -166,7 +166,7 @@ def test_registration_refuses_an_outbound_uri_the_guard_would_block(
 
 def test_changing_an_outbound_uri_is_checked_like_registering_it(services):
     c = register(services, backchannel_logout_uri="https://app.invalid/bc")
-    with pytest.raises(InvalidMetadata, match=r"10\.0\.0\.5 is a private address"):
+    with pytest.raises(InvalidInput, match=r"10\.0\.0\.5 is a private address"):
         services.clients.update(c.client_id, {"backchannel_logout_uri": "https://10.0.0.5/bc"})
     # A row stored before registration checked its URIs keeps working for other changes.
     with services.db.begin() as s:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.receiver import Receiver
+
 CLI = str(Path(sys.executable).parent / "satupintu")
 
 
@@ -33,6 +35,7 @@ def cli(tmp_path):
         assert p.returncode != 0
         return json.loads(p.stderr.splitlines()[-1])
 
+    run.env = env  # type: ignore[attr-defined]
     run("migrate")
     return run
 
@@ -164,3 +167,25 @@ def test_cli_accepts_a_name_that_does_not_resolve_yet_with_a_warning(cli):
     assert client["backchannel_logout_uri"] == "https://ktp.invalid/backchannel-logout"
     warning = json.loads(cli.stderr.splitlines()[0])["warning"]  # type: ignore[attr-defined]
     assert "ktp.invalid" in warning and "does not resolve" in warning
+
+
+def test_cli_checks_a_sector_identifier_uri(cli):
+    receiver = Receiver()
+    try:
+        cli.env["SATUPINTU_OUTBOUND_ALLOW_NETWORKS"] = "127.0.0.0/8"  # type: ignore[attr-defined]
+        redirects = ["https://ktp.example.go.id/cb", "https://m.ktp.example.go.id/cb"]
+        receiver.documents["/sector.json"] = (200, json.dumps(redirects[:1]).encode())
+        sector = f"{receiver.origin}/sector.json"
+        args = ["clients", "create", "--name", "KTP", "--subject-type", "pairwise"]
+        for uri in redirects:
+            args += ["--redirect-uri", uri]
+        err = cli(*args, ok=False)  # pairwise on two hosts, no sector document
+        assert "sector_identifier_uri" in err["error"]
+        err = cli(*args, "--sector-identifier-uri", sector, ok=False)
+        assert sector in err["error"] and redirects[1] in err["error"]
+        receiver.documents["/sector.json"] = (200, json.dumps(redirects).encode())
+        client = cli(*args, "--sector-identifier-uri", sector)
+        assert client["sector_identifier_uri"] == sector
+        assert receiver.visited == [sector, sector]
+    finally:
+        receiver.close()
