@@ -15,11 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# The embedded default: SQLite and a local keyring under ./var/, created on first run.
+# The embedded default: SQLite and a local keyring under ./var/, created on first run; apps on
+# this machine (loopback) receive back-channel logout.
 run: install
 	mkdir -p $(SATUPINTU_VAR_DIR)
-	SATUPINTU_OUTBOUND_ALLOW_PRIVATE=true $(BIN)/satupintu migrate
-	SATUPINTU_OUTBOUND_ALLOW_PRIVATE=true $(BIN)/satupintu serve --host 127.0.0.1 --port 8000
+	$(BIN)/satupintu migrate
+	SATUPINTU_OUTBOUND_ALLOW_NETWORKS=127.0.0.0/8,::1/128 $(BIN)/satupintu serve --host 127.0.0.1 --port 8000
 
 lint: install
 	$(BIN)/ruff check .

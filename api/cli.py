@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -46,12 +46,23 @@ class AdminRoleOpt(StrEnum):
         return None if self is AdminRoleOpt.none else self.value
 
 
+def _settings() -> Settings:
+    """The settings from the environment; a bad value stops the command with what was wrong."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        _fail("--json" in sys.argv, f"invalid configuration: {problems}", 2)
+
+
 def _services(keys: bool = True):
     from api.services import build_services
     from vault import KeyUnavailable
 
     try:
-        svc = build_services(Settings())
+        svc = build_services(_settings())
     except KeyUnavailable as exc:
         _fail("--json" in sys.argv, f"key service unavailable: {exc}", 3)
     if keys:
@@ -66,12 +77,17 @@ def _emit(as_json: bool, data: Any, human: Callable[[Any], str]) -> None:
         typer.echo(human(data))
 
 
-def _fail(as_json: bool, message: str, code: int = 1) -> None:
+def _fail(as_json: bool, message: str, code: int = 1) -> NoReturn:
     if as_json:
         typer.echo(json.dumps({"error": message}), err=True)
     else:
         typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _warn(as_json: bool, message: str) -> None:
+    """Accepted, but may not work yet: said on stderr, so stdout stays the result."""
+    typer.echo(json.dumps({"warning": message}) if as_json else f"warning: {message}", err=True)
 
 
 def _guard(as_json: bool, fn: Callable[[], Any]) -> Any:
@@ -91,7 +107,7 @@ def migrate(as_json: JsonOpt = False) -> None:
     """Create or upgrade the database schema."""
     from api.migrate import upgrade
 
-    settings = Settings()
+    settings = _settings()
     upgrade(settings)
     _services().close()  # first run: keyring and signing keys
     _emit(
@@ -136,7 +152,7 @@ def serve(
         proxy_headers=True,
         log_level="info",
         log_config=log_config(),  # no query value reaches the log (api/server_log.py)
-        access_log=Settings().access_log,
+        access_log=_settings().access_log,
         server_header=False,
         # httptools, with each response's head and body in one write (api/http_protocol.py)
         http="api.http_protocol:CoalescingHttpToolsProtocol",
@@ -207,6 +223,10 @@ def clients_create(
         str | None, typer.Option(help="Where logout tokens are POSTed (back-channel logout)")
     ] = None,
     subject_type: Annotated[str, typer.Option(help="public or pairwise")] = "public",
+    sector_identifier_uri: Annotated[
+        str | None,
+        typer.Option(help="JSON array of the redirect URIs sharing pairwise subjects"),
+    ] = None,
     auth_method: Annotated[
         str | None,
         typer.Option(
@@ -252,6 +272,7 @@ def clients_create(
             meta["grant_types"] = grant_type
         for key, value in (
             ("backchannel_logout_uri", backchannel_logout_uri),
+            ("sector_identifier_uri", sector_identifier_uri),
             ("token_endpoint_auth_method", auth_method),
             ("id_token_signed_response_alg", id_token_alg),
             ("jwks_uri", jwks_uri),
@@ -265,6 +286,7 @@ def clients_create(
             public=public,
             skip_consent=skip_consent,
             admin_role=admin_role.role() if admin_role else None,
+            warn=lambda message: _warn(as_json, message),
         )
 
     client, secret = _guard(as_json, run)

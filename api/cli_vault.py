@@ -195,7 +195,7 @@ def migrate_to_transit(
     from vault.rewrap import move_keys
 
     cli = _cli()
-    settings = Settings()
+    settings = cli._settings()
     if not settings.vault_addr:
         cli._fail(as_json, "set SATUPINTU_VAULT_ADDR (and a token or AppRole) first")
     keyring = settings.var_dir / "keyring.json"

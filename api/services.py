@@ -9,12 +9,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import make_engine
-from api.settings import Settings
+from api.settings import ALLOW_NETWORKS_ENV, Settings
 from audit import AuditEvent, AuditLog, Outcome
 from consent.records import ConsentRegistry
 from idp.account import AccountService
 from idp.account_tokens import AccountTokens
 from idp.authorize import AuthorizationFlow
+from idp.client_uris import ClientUriCheck
 from idp.clients import ClientRegistry
 from idp.clock import Clock, system_clock
 from idp.housekeeping import Housekeeping
@@ -190,7 +191,12 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     )
     policy = PasswordPolicy(min_length=settings.password_min_length)
     users = UserDirectory(db, cipher, BlindIndex(provider), hasher, audit, clock, policy)
-    clients = ClientRegistry(db, audit, clock)
+    outbound = OutboundClient(
+        OutboundPolicy(
+            settings.outbound_allow_networks, settings.outbound_timeout, settings.outbound_max_bytes
+        )
+    )
+    clients = ClientRegistry(db, audit, clock, uris=ClientUriCheck(outbound, ALLOW_NETWORKS_ENV))
     overlap = timedelta(seconds=max(settings.id_token_ttl, settings.access_token_ttl) + 300)
     keys = KeyRing(db, cipher, audit, clock, overlap)
     subjects = SubjectMapper(secret)
@@ -202,11 +208,6 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         issuer=settings.issuer_base,
         access_ttl=settings.access_token_ttl,
         refresh_ttl=settings.refresh_token_ttl,
-    )
-    outbound = OutboundClient(
-        OutboundPolicy(
-            settings.outbound_allow_private, settings.outbound_timeout, settings.outbound_max_bytes
-        )
     )
     ctx = ServerContext(
         db=db,

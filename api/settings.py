@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ALLOW_NETWORKS_ENV = "SATUPINTU_OUTBOUND_ALLOW_NETWORKS"
 
 
 class Settings(BaseSettings):
@@ -19,7 +23,12 @@ class Settings(BaseSettings):
     # Off when a load balancer already logs requests.
     access_log: bool = True
 
-    # Outbound calls (back-channel logout, jwks_uri): SSRF guard.
+    # Outbound calls (back-channel logout, jwks_uri, sector_identifier_uri): SSRF guard. Global
+    # unicast addresses, and those inside these networks: comma-separated CIDRs, e.g.
+    # 10.20.0.0/16,127.0.0.0/8,::1/128 for apps on a government network (multicast never).
+    outbound_allow_networks: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
+    # Replaced by outbound_allow_networks; read only to refuse it, so that a deployment that
+    # relied on it hears so at start-up instead of losing its deliveries to private apps.
     outbound_allow_private: bool = False
     outbound_timeout: float = 5.0
     outbound_max_bytes: int = 512 * 1024
@@ -90,6 +99,34 @@ class Settings(BaseSettings):
     smtp_from: str = "SatuPintu <no-reply@satupintu.go.id>"
     smtp_starttls: bool = True
     smtp_timeout: float = 10.0
+
+    @field_validator("outbound_allow_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> tuple[IPv4Network | IPv6Network, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value)
+        networks = []
+        for item in items:
+            if isinstance(item, str) and not item.strip():
+                continue
+            try:
+                # strict: an address with host bits set (10.20.1.0/16) is a typo, not a network
+                networks.append(ip_network(item.strip() if isinstance(item, str) else item))
+            except (ValueError, TypeError) as exc:
+                raise ValueError(
+                    f"{ALLOW_NETWORKS_ENV}: {item!r} is not a network ({exc}); give networks"
+                    " in CIDR notation, comma-separated, e.g. 10.20.0.0/16,127.0.0.0/8,::1/128"
+                ) from None
+        return tuple(networks)
+
+    @field_validator("outbound_allow_private")
+    @classmethod
+    def _replaced(cls, value: bool) -> bool:
+        if value:
+            raise ValueError(
+                f"SATUPINTU_OUTBOUND_ALLOW_PRIVATE was replaced by {ALLOW_NETWORKS_ENV}: list"
+                " the networks outbound calls may reach, e.g. 10.20.0.0/16,127.0.0.0/8,::1/128"
+            )
+        return value
 
     @property
     def db_url(self) -> str:

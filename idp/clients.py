@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -19,8 +20,9 @@ from authlib.oauth2.rfc6749 import ClientMixin, scope_to_list
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit import AuditEvent, AuditSink
+from audit import AuditEvent, AuditSink, Outcome
 from idp.admin_access import ADMIN_ROLES, AdminRole
+from idp.client_uris import CHECKED, OUTBOUND_URIS, ClientUriCheck, Warn
 from idp.clock import Clock
 from idp.errors import InvalidInput, NotFound
 from idp.models import ClientRecord
@@ -164,8 +166,9 @@ def _client(rec: ClientRecord) -> Client:
     )
 
 
-def validate_redirect_uri(uri: str, what: str = "redirect_uri") -> str:
-    """Absolute, no fragment; https except loopback (RFC 8252 §7.3) or a private-use scheme."""
+def validate_redirect_uri(uri: str, what: str = "redirect_uri", *, private_use: bool = True) -> str:
+    """Absolute, no fragment; https except loopback (RFC 8252 §7.3) or, where `private_use`
+    (a browser goes there, not this server), a private-use scheme."""
     if not isinstance(uri, str) or len(uri) > 2000:
         raise InvalidInput(f"{what} is invalid")
     parts = urlsplit(uri)
@@ -175,7 +178,7 @@ def validate_redirect_uri(uri: str, what: str = "redirect_uri") -> str:
         return uri
     if parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1"):
         return uri
-    if "." in parts.scheme and parts.scheme not in ("http", "https"):
+    if private_use and "." in parts.scheme and parts.scheme not in ("http", "https"):
         return uri  # reverse-domain private-use scheme of a native app
     raise InvalidInput(f"{what} must use https (http only for localhost): {uri}")
 
@@ -230,14 +233,11 @@ def normalise_metadata(meta: dict[str, Any], *, public: bool) -> dict[str, Any]:
     if subject_type not in SUBJECT_TYPES:
         raise InvalidInput("subject_type must be public or pairwise")
     out["subject_type"] = subject_type
-    if meta.get("backchannel_logout_uri"):
-        uri = validate_redirect_uri(meta["backchannel_logout_uri"], "backchannel_logout_uri")
-        out["backchannel_logout_uri"] = uri
+    for key in OUTBOUND_URIS:  # called by this server: http(s) only
+        if meta.get(key):
+            out[key] = validate_redirect_uri(meta[key], key, private_use=False)
+    if out.get("backchannel_logout_uri"):
         out["backchannel_logout_session_required"] = True
-    if meta.get("sector_identifier_uri"):
-        out["sector_identifier_uri"] = validate_redirect_uri(
-            meta["sector_identifier_uri"], "sector_identifier_uri"
-        )
     if method == "private_key_jwt" and not (meta.get("jwks") or meta.get("jwks_uri")):
         raise InvalidInput("private_key_jwt needs jwks or jwks_uri")
     acr = meta.get("default_acr_values")
@@ -247,7 +247,7 @@ def normalise_metadata(meta: dict[str, Any], *, public: bool) -> dict[str, Any]:
         out["default_acr_values"] = acr[:8]
     if meta.get("require_mfa") is not None:
         out["require_mfa"] = bool(meta["require_mfa"])
-    for key in ("jwks", "jwks_uri", "client_uri", "logo_uri", "contacts"):
+    for key in ("jwks", "client_uri", "logo_uri", "contacts"):
         if meta.get(key) is not None:
             out[key] = meta[key]
     return out
@@ -260,8 +260,11 @@ class ClientRegistry:
         audit: AuditSink,
         clock: Clock,
         cache_ttl: float = 5.0,
+        *,
+        uris: ClientUriCheck,
     ) -> None:
         self._db, self._audit, self._clock = db, audit, clock
+        self._uris = uris
         self._ttl = cache_ttl
         self._cache: dict[str, tuple[float, Client | None]] = {}
         self._lock = threading.Lock()
@@ -276,16 +279,19 @@ class ClientRegistry:
         actor: str = "operator",
         skip_consent: bool = False,
         admin_role: AdminRole | None = None,
+        warn: Warn | None = None,
     ) -> tuple[Client, str | None]:
         """Register a client; returns it with its secret (None for public clients).
 
         `skip_consent` marks a first-party app run by the operator, `admin_role` an operator's
         client of the admin API. They are keywords of their own, never read from `metadata`,
-        so a self-registered client cannot grant them to itself."""
+        so a self-registered client cannot grant them to itself. `warn` hears what is accepted
+        but may not work yet (a host that does not resolve)."""
         name = name.strip()
         if not 1 <= len(name) <= 200:
             raise InvalidInput("client name must be 1-200 characters")
         meta = normalise_metadata(metadata, public=public)
+        self._check_uris("client.create", meta, meta, actor, org_id, warn)
         if skip_consent:
             meta["skip_consent"] = True
         if admin_role is not None:
@@ -307,6 +313,30 @@ class ClientRegistry:
                 session=s,
             )
         return _client(rec), secret
+
+    def _check_uris(
+        self,
+        action: str,
+        meta: dict[str, Any],
+        changed: Collection[str],
+        actor: str,
+        org_id: str | None,
+        warn: Warn | None,
+    ) -> None:
+        """The URIs this server will call, checked outside any transaction (they resolve
+        names and may fetch); a refusal is audited: it can be someone probing the network."""
+        try:
+            self._uris.check(meta, changed=changed, warn=warn)
+        except InvalidInput as exc:
+            event = AuditEvent(
+                action,
+                Outcome.DENIED,
+                actor=actor,
+                org_id=org_id,
+                detail={"reason": str(exc)[:200]},
+            )
+            self._audit.record(event)
+            raise
 
     def get(self, client_id: str | None) -> Client | None:
         if not client_id or len(client_id) > 64:
@@ -348,6 +378,13 @@ class ClientRegistry:
             return [_client(r) for r in s.scalars(stmt)]
 
     def update(self, client_id: str, changes: dict[str, Any], *, actor: str = "operator") -> Client:
+        if any(key in changes for key in CHECKED):  # rows as they are stay readable
+            current = self.require(client_id)
+            merged = {**current.metadata, **changes}
+            meta = normalise_metadata(
+                merged, public=merged.get("token_endpoint_auth_method") == "none"
+            )
+            self._check_uris("client.update", meta, changes, actor, current.org_id, None)
         with self._db.begin() as s:
             rec = s.get(ClientRecord, client_id)
             if rec is None:

@@ -19,3 +19,9 @@ class Conflict(IdpError):
 
 class InvalidInput(IdpError):
     code = "invalid_input"
+
+
+class InvalidMetadata(InvalidInput):
+    """Client metadata refused as a whole, not one redirect URI (RFC 7591 §3.2.2)."""
+
+    code = "invalid_client_metadata"

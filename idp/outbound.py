@@ -1,9 +1,10 @@
 """Outbound HTTP guarded against SSRF: back-channel logout, a client's jwks_uri, sector ids.
 
-Private, loopback, link-local and other non-global addresses are refused unless explicitly
-allowed (the embedded default and the tests allow them). The host is resolved once and the
-connection pinned to the checked address, so DNS rebinding cannot swap it afterwards.
-Every call has a timeout and a response-size limit.
+Only global unicast addresses are called (idp/addresses.py says which: IPv4 carried inside IPv6
+is checked too), and those inside networks the operator allowed (the embedded default and the
+tests allow loopback). The host is resolved once and the connection pinned to the checked
+address, so DNS rebinding cannot swap it afterwards. Every call has a timeout and a
+response-size limit.
 """
 
 from __future__ import annotations
@@ -15,45 +16,76 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from idp.addresses import Network, refusal
+
 
 class OutboundRefused(Exception):
     """The destination is not allowed, unreachable, too slow or answered too much."""
 
 
+class Unresolved(OutboundRefused):
+    """The host has no address (yet): nothing was checked or called."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__(f"cannot resolve {host}")
+        self.host = host
+
+
+class AddressRefused(OutboundRefused):
+    """The guard will not call this address."""
+
+    def __init__(self, host: str, address: str, reason: str, *, allowable: bool) -> None:
+        said = (
+            f"{address} is {reason}"
+            if host == address
+            else f"{host} resolves to {address}, {reason}"
+        )
+        super().__init__(said)
+        self.host, self.address, self.reason, self.allowable = host, address, reason, allowable
+
+
 @dataclass(frozen=True)
 class OutboundPolicy:
-    allow_private: bool = False
+    # Where private addresses may be called too (apps on a government network); never multicast.
+    allow_networks: tuple[Network, ...] = ()
     timeout: float = 5.0
     max_bytes: int = 512 * 1024
 
 
-def _check_address(ip: str, allow_private: bool) -> None:
-    addr = ipaddress.ip_address(ip)
-    if allow_private:
-        if addr.is_multicast or addr.is_unspecified:
-            raise OutboundRefused(f"address {ip} is not allowed")
-        return
-    if not addr.is_global or addr.is_multicast:
-        raise OutboundRefused(f"address {ip} is private, loopback or link-local")
+@dataclass(frozen=True)
+class Destination:
+    host: str
+    port: int
+    addresses: tuple[str, ...]  # every address the host resolved to, each one checked
 
 
 class OutboundClient:
     def __init__(self, policy: OutboundPolicy) -> None:
         self.policy = policy
 
-    def _resolve(self, url: str) -> tuple[str, str, int]:
+    def vet(self, url: str) -> Destination:
+        """Resolve `url`'s host and check every address it has, without calling it."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise OutboundRefused("only absolute http(s) URLs")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        host = parts.hostname
         try:
-            infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-        except OSError as exc:
-            raise OutboundRefused(f"cannot resolve {parts.hostname}") from exc
-        ips = sorted({str(info[4][0]) for info in infos})
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as exc:
+            raise OutboundRefused("invalid port") from exc
+        try:
+            ips: list[str] = [str(ipaddress.ip_address(host))]  # a literal: judged as written
+        except ValueError:
+            try:
+                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except OSError as exc:
+                raise Unresolved(host) from exc
+            ips = sorted({str(info[4][0]) for info in infos})
         for ip in ips:
-            _check_address(ip, self.policy.allow_private)
-        return parts.hostname, ips[0], port
+            why = refusal(ipaddress.ip_address(ip), self.policy.allow_networks)
+            if why is not None:
+                raise AddressRefused(host, ip, why.reason, allowable=why.allowable)
+        return Destination(host, port, tuple(ips))
 
     def request(
         self,
@@ -63,7 +95,8 @@ class OutboundClient:
         data: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        host, ip, _port = self._resolve(url)
+        dest = self.vet(url)
+        host, ip = dest.host, dest.addresses[0]
         parts = urlsplit(url)
         # Connect to the checked address; keep the name for Host and TLS (SNI + verification).
         pinned = parts._replace(netloc=_netloc(ip, parts.port)).geturl()

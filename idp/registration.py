@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from audit import AuditEvent, AuditSink, Outcome
 from idp.clients import Client, ClientRegistry
 from idp.clock import Clock, aware, epoch
-from idp.errors import InvalidInput
+from idp.errors import InvalidInput, InvalidMetadata
 from idp.models import InitialAccessToken
 from idp.secrets import new_secret, secret_hash
 
@@ -92,9 +92,8 @@ class Registration:
                 actor="registration",
             )
         except InvalidInput as exc:
-            code = (
-                "invalid_redirect_uri" if "redirect_uri" in str(exc) else "invalid_client_metadata"
-            )
+            named = "redirect_uri" in str(exc) and not isinstance(exc, InvalidMetadata)
+            code = "invalid_redirect_uri" if named else "invalid_client_metadata"
             raise RegistrationError(code, str(exc)) from exc
 
     def response(self, client: Client, secret: str | None) -> dict[str, Any]:

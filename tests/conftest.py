@@ -89,7 +89,7 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
     base = dict(
         var_dir=tmp_path,
         issuer="http://localhost:8000",
-        outbound_allow_private=True,
+        outbound_allow_networks="127.0.0.0/8,::1/128",  # the test receivers listen here
         backchannel_poll_seconds=0,  # tests drain the outbox explicitly
         argon2_memory_cost=8192,
         argon2_time_cost=1,

@@ -1,6 +1,7 @@
 """A tiny HTTP server standing in for a regional app: its back-channel logout endpoint records
 what is POSTed to it, and every page a browser is sent to (the redirect URI) is recorded and
-answered with a small page."""
+answered with a small page, or with the document set for that path in `documents` (a
+sector_identifier_uri's JSON, say)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ class Receiver:
         self.status = status
         self.received: list[dict[str, str]] = []
         self.visited: list[str] = []
+        self.documents: dict[str, tuple[int, bytes]] = {}  # path -> (status, JSON body)
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -27,8 +29,11 @@ class Receiver:
             def do_GET(self) -> None:
                 outer.visited.append(f"{outer.origin}{self.path}")
                 page = b"<!doctype html><title>Aplikasi daerah</title><h1>Aplikasi daerah</h1>"
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
+                status, ctype = 200, "text/html; charset=utf-8"
+                if self.path in outer.documents:
+                    (status, page), ctype = outer.documents[self.path], "application/json"
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(page)))
                 self.end_headers()
                 self.wfile.write(page)

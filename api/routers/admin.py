@@ -118,6 +118,7 @@ class ClientIn(BaseModel):
     token_endpoint_auth_method: str | None = None
     backchannel_logout_uri: str | None = None
     subject_type: str | None = None
+    sector_identifier_uri: str | None = None
     id_token_signed_response_alg: str | None = None
     id_token_scope_claims: bool | None = None
     jwks: dict[str, Any] | None = None

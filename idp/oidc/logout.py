@@ -8,10 +8,12 @@ worker drains, retried with backoff while a client is down.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
 from sqlalchemy import bindparam, select
@@ -32,6 +34,8 @@ BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_TTL = 120
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = 2.0  # seconds; attempt n waits BACKOFF_BASE ** n, capped below
+
+log = logging.getLogger("satupintu.logout")
 
 
 class EndSession(EndSessionEndpoint):
@@ -146,6 +150,7 @@ class LogoutService:
                 if found is None:
                     continue
                 row = found
+                detail: dict[str, Any] = {"attempt": attempts}
                 if error is None:
                     row.delivered_at = self.ctx.clock()
                     delivered += 1
@@ -153,18 +158,22 @@ class LogoutService:
                     row.gave_up_at = self.ctx.clock()
                     row.last_error = error[:200]
                     gave_up += 1
+                    detail.update(error=error[:100], gave_up=True)
+                    _log_failure(client_id, uri, error, "gave up after the last attempt")
                 else:
                     wait = min(BACKOFF_BASE**attempts, 3600.0)
                     row.next_attempt_at = self.ctx.clock() + timedelta(seconds=wait)
                     row.last_error = error[:200]
                     retried += 1
+                    detail.update(error=error[:100])
+                    _log_failure(client_id, uri, error, f"retry in {wait:.0f} s")
                 self.ctx.audit.record(
                     AuditEvent(
                         "logout.backchannel",
                         Outcome.SUCCESS if error is None else Outcome.FAILURE,
                         actor="system",
                         client_id=client_id,
-                        detail={"attempt": attempts, **({"error": error[:100]} if error else {})},
+                        detail=detail,
                     ),
                     session=s,
                 )
@@ -190,6 +199,15 @@ class LogoutService:
                 LogoutDelivery.delivered_at.is_(None), LogoutDelivery.gave_up_at.is_(None)
             )
             return list(s.scalars(stmt))
+
+
+def _log_failure(client_id: str, uri: str, error: str, then: str) -> None:
+    """An operator's view of a delivery that did not happen: which app, which host, why.
+    Never the logout token or the user: the token is a bearer credential for the app."""
+    host = urlsplit(uri).hostname or "?"
+    log.warning(
+        "back-channel logout to client %s at %s failed: %s; %s", client_id, host, error, then
+    )
 
 
 class _ClientLookup:

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+
+from idp.errors import InvalidInput
+from idp.models import ClientRecord
 from tests.oidc_rp import Registered, code_flow, exchange, register, sign_in_and_read_claims
+
+# Outbound URIs the guard blocks (the tests allow loopback only), and the address each names.
+BLOCKED = [
+    ("backchannel_logout_uri", "https://10.0.0.5/backchannel-logout", "10.0.0.5"),
+    ("backchannel_logout_uri", "https://[64:ff9b::a00:5]/bc", "10.0.0.5"),  # NAT64
+    ("jwks_uri", "https://[fec0::1]/jwks.json", "fec0::1"),
+    ("jwks_uri", "https://169.254.169.254/latest/meta-data", "169.254.169.254"),
+]
 
 
 def admin_token(web, services) -> str:
@@ -171,3 +183,49 @@ def test_dynamic_registration_rejects_bad_metadata(web, services):
     assert r.json()["error"] == "invalid_client_metadata"
     r = web.post("/register", content=b"[]", headers={**h, "Content-Type": "application/json"})
     assert r.json()["error"] == "invalid_client_metadata"
+
+
+@pytest.mark.parametrize(("field", "uri", "address"), BLOCKED)
+def test_admin_api_refuses_an_outbound_uri_the_guard_would_block(
+    web, services, field, uri, address
+):
+    h = {"Authorization": f"Bearer {admin_token(web, services)}"}
+    body = {"name": "Internal", "redirect_uris": ["https://internal.example/cb"], field: uri}
+    if field == "jwks_uri":
+        body["token_endpoint_auth_method"] = "private_key_jwt"
+    r = web.post("/api/v1/clients", json=body, headers=h)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    problem = r.json()
+    assert problem["type"].endswith("/invalid_client_metadata")
+    assert uri in problem["detail"] and address in problem["detail"]
+    assert "SATUPINTU_OUTBOUND_ALLOW_NETWORKS" in problem["detail"]
+    assert [c.name for c in services.clients.list()] == ["Aplikasi Uji"]  # the admin's own
+    denied = services.audit.recent(type_prefix="client.create")[0]
+    assert denied.outcome == "denied" and uri in denied.detail["reason"]
+
+
+@pytest.mark.parametrize(("field", "uri", "address"), BLOCKED)
+def test_registration_refuses_an_outbound_uri_the_guard_would_block(
+    web, services, field, uri, address
+):
+    iat = services.registration.issue_initial_token(org_id=None)
+    body = {"client_name": "Internal", "redirect_uris": ["https://internal.example/cb"], field: uri}
+    if field == "jwks_uri":
+        body["token_endpoint_auth_method"] = "private_key_jwt"
+    r = web.post("/register", json=body, headers={"Authorization": f"Bearer {iat}"})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_client_metadata"
+    said = r.json()["error_description"]
+    assert uri in said and address in said and "SATUPINTU_OUTBOUND_ALLOW_NETWORKS" in said
+    assert services.clients.list() == []
+
+
+def test_changing_an_outbound_uri_is_checked_like_registering_it(services):
+    c = register(services, backchannel_logout_uri="https://app.invalid/bc")
+    with pytest.raises(InvalidInput, match=r"10\.0\.0\.5 is a private address"):
+        services.clients.update(c.client_id, {"backchannel_logout_uri": "https://10.0.0.5/bc"})
+    # A row stored before registration checked its URIs keeps working for other changes.
+    with services.db.begin() as s:
+        rec = s.get(ClientRecord, c.client_id)
+        rec.client_metadata = {**rec.client_metadata, "backchannel_logout_uri": "https://10.0.0.5/"}
+    updated = services.clients.update(c.client_id, {"require_mfa": True})
+    assert updated.metadata["require_mfa"] and updated.backchannel_logout_uri == "https://10.0.0.5/"

@@ -15,24 +15,32 @@ import pytest
 
 from api.settings import Settings
 from tests.oidc_rp import Registered, sign_in_and_read_claims
+from tests.receiver import Receiver
 
 CLI = str(Path(sys.executable).parent / "satupintu")
 
 
 @pytest.fixture
 def cli(tmp_path):
-    env = {**os.environ, "SATUPINTU_VAR_DIR": str(tmp_path), "SATUPINTU_ARGON2_MEMORY_COST": "8192"}
+    env = {
+        **os.environ,
+        "SATUPINTU_VAR_DIR": str(tmp_path),
+        "SATUPINTU_ARGON2_MEMORY_COST": "8192",
+        "SATUPINTU_OUTBOUND_ALLOW_NETWORKS": "",  # production's default: global unicast only
+    }
 
     def run(*args: str, ok: bool = True) -> dict | list:
         p = subprocess.run(
             [CLI, *args, "--json"], capture_output=True, text=True, env=env, timeout=60
         )
+        run.stderr = p.stderr  # type: ignore[attr-defined]
         if ok:
             assert p.returncode == 0, p.stderr
             return json.loads(p.stdout)
         assert p.returncode != 0
-        return json.loads(p.stderr)
+        return json.loads(p.stderr.splitlines()[-1])
 
+    run.env = env  # type: ignore[attr-defined]
     run("migrate")
     return run
 
@@ -234,3 +242,69 @@ def test_operator_puts_scope_claims_in_id_tokens_and_takes_them_out(cli, tmp_pat
     with serving(tmp_path) as (browser, _):
         signed = sign_in_and_read_claims(browser(), c, "sari", password)
     assert signed.userinfo["email"] == "sari@desa.id" and "email" not in signed.id_token
+
+
+@pytest.mark.parametrize(
+    ("option", "uri", "address"),
+    [
+        ("--backchannel-logout-uri", "https://10.0.0.5/backchannel-logout", "10.0.0.5"),
+        ("--backchannel-logout-uri", "https://[64:ff9b::a9fe:a9fe]/bc", "169.254.169.254"),
+        ("--backchannel-logout-uri", "http://localhost:8000/bc", "127.0.0.1"),
+        ("--jwks-uri", "https://192.168.10.2/jwks.json", "192.168.10.2"),
+    ],
+)
+def test_cli_refuses_an_outbound_uri_the_guard_would_block(cli, option, uri, address):
+    extra = ("--token-endpoint-auth-method", "private_key_jwt") if option == "--jwks-uri" else ()
+    err = cli(
+        "clients",
+        "create",
+        "--name",
+        "Layanan Internal",
+        "--redirect-uri",
+        "https://internal.example/cb",
+        option,
+        uri,
+        *extra,
+        ok=False,
+    )
+    assert uri in err["error"] and address in err["error"]
+    assert "SATUPINTU_OUTBOUND_ALLOW_NETWORKS" in err["error"]
+    assert cli("clients", "list") == []
+
+
+def test_cli_accepts_a_name_that_does_not_resolve_yet_with_a_warning(cli):
+    client = cli(
+        "clients",
+        "create",
+        "--name",
+        "Layanan KTP",
+        "--redirect-uri",
+        "https://ktp.invalid/callback",
+        "--backchannel-logout-uri",
+        "https://ktp.invalid/backchannel-logout",
+    )
+    assert client["backchannel_logout_uri"] == "https://ktp.invalid/backchannel-logout"
+    warning = json.loads(cli.stderr.splitlines()[0])["warning"]  # type: ignore[attr-defined]
+    assert "ktp.invalid" in warning and "does not resolve" in warning
+
+
+def test_cli_checks_a_sector_identifier_uri(cli):
+    receiver = Receiver()
+    try:
+        cli.env["SATUPINTU_OUTBOUND_ALLOW_NETWORKS"] = "127.0.0.0/8"  # type: ignore[attr-defined]
+        redirects = ["https://ktp.example.go.id/cb", "https://m.ktp.example.go.id/cb"]
+        receiver.documents["/sector.json"] = (200, json.dumps(redirects[:1]).encode())
+        sector = f"{receiver.origin}/sector.json"
+        args = ["clients", "create", "--name", "KTP", "--subject-type", "pairwise"]
+        for uri in redirects:
+            args += ["--redirect-uri", uri]
+        err = cli(*args, ok=False)  # pairwise on two hosts, no sector document
+        assert "sector_identifier_uri" in err["error"]
+        err = cli(*args, "--sector-identifier-uri", sector, ok=False)
+        assert sector in err["error"] and redirects[1] in err["error"]
+        receiver.documents["/sector.json"] = (200, json.dumps(redirects).encode())
+        client = cli(*args, "--sector-identifier-uri", sector)
+        assert client["sector_identifier_uri"] == sector
+        assert receiver.visited == [sector, sector]
+    finally:
+        receiver.close()

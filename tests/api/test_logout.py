@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from idp.models import ClientRecord
+from idp.oidc.logout import MAX_ATTEMPTS
 from tests.oidc_rp import authorize_url, code_flow, csrf_of, exchange, pkce, query_of, register
 from tests.receiver import Receiver
 
@@ -134,16 +138,49 @@ def test_backchannel_retries_while_an_app_is_down(web, services, user, receiver,
     assert len(receiver.received) == 2 and services.logout.pending() == []
 
 
-def test_private_addresses_refused_when_not_allowed(services, user):
-    from idp.outbound import OutboundClient, OutboundPolicy, OutboundRefused
+def _registered_before_the_guard_checked_it(services, client_id, uri):
+    """A row from before registration checked outbound URIs: its URI is what the guard blocks."""
+    with services.db.begin() as s:
+        rec = s.get(ClientRecord, client_id)
+        rec.client_metadata = {**rec.client_metadata, "backchannel_logout_uri": uri}
 
-    guarded = OutboundClient(OutboundPolicy(allow_private=False))
-    for url in (
-        "http://127.0.0.1:9/x",
-        "http://169.254.169.254/latest",
-        "http://10.0.0.1/",
-        "http://[::1]/",
-        "ftp://example.org/",
-    ):
-        with pytest.raises(OutboundRefused):
-            guarded.request("POST", url)
+
+def test_a_refused_or_failed_delivery_is_logged_without_the_token(
+    web, services, user, receiver, caplog
+):
+    down = register(services, backchannel_logout_uri=receiver.url)
+    private = register(services, name="Intranet", redirect_uri="https://dua.example/cb")
+    _registered_before_the_guard_checked_it(services, private.client_id, "https://10.0.0.5/bc")
+    receiver.status = 503
+    tokens = _login(web, services, down)
+    _login(web, services, private)
+    caplog.set_level(logging.WARNING, logger="satupintu")
+    web.get("/logout", params={"id_token_hint": tokens["id_token"]})
+    assert services.logout.deliver_due().retried == 2
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    refused = [m for m in lines if private.client_id in m]
+    failed = [m for m in lines if down.client_id in m]
+    assert len(refused) == 1 and "10.0.0.5" in refused[0] and "private address" in refused[0]
+    assert len(failed) == 1 and "127.0.0.1" in failed[0] and "HTTP 503" in failed[0]
+    token = receiver.received[0]["logout_token"]
+    for line in lines:
+        assert token not in line and user.sub not in line and "rina" not in line
+
+
+def test_giving_up_on_a_delivery_is_logged_and_audited(
+    web, services, user, receiver, clock, caplog
+):
+    c = register(services, backchannel_logout_uri=receiver.url)
+    receiver.status = 500
+    tokens = _login(web, services, c)
+    web.get("/logout", params={"id_token_hint": tokens["id_token"]})
+    caplog.set_level(logging.WARNING, logger="satupintu")
+    for _ in range(MAX_ATTEMPTS):
+        services.logout.deliver_due()
+        clock.advance(3600)
+    assert services.logout.pending() == [] and len(receiver.received) == MAX_ATTEMPTS
+    given_up = [r.getMessage() for r in caplog.records if "gave up" in r.getMessage()]
+    assert len(given_up) == 1 and c.client_id in given_up[0]
+    events = services.audit.recent(type_prefix="logout.backchannel")
+    assert [e.detail.get("gave_up") for e in events] == [True] + [None] * (MAX_ATTEMPTS - 1)
+    assert all(e.outcome == "failure" and e.client_id == c.client_id for e in events)

@@ -80,7 +80,7 @@ class Deployment:
         env.update(
             SATUPINTU_VAR_DIR=str(self.var_dir),
             SATUPINTU_ISSUER=self.issuer,
-            SATUPINTU_OUTBOUND_ALLOW_PRIVATE="true",
+            SATUPINTU_OUTBOUND_ALLOW_NETWORKS="127.0.0.0/8,::1/128",  # the apps' receivers
             # Back-channel retries are observable within the test's patience.
             SATUPINTU_BACKCHANNEL_POLL_SECONDS="0.2",
         )
