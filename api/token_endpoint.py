@@ -48,13 +48,15 @@ def _client_auth_failed(svc: Services, client_id: str | None, ip: str | None) ->
     guesses, so refusing them would only let anyone who knows a (public) client_id lock a
     regional app out of its tokens by sending bad secrets."""
     key = svc.limiter.key("client", client_id) if client_id else None
-    throttled = svc.limiter.check(account=key, ip=ip)
-    if throttled is not None:
-        return throttled
+    # Counted after the fact (the right secret never waits), but counted and judged in one
+    # atomic step: concurrent failures cannot each find the limit not yet reached.
+    attempt = svc.limiter.begin(account=key, ip=ip)
+    if isinstance(attempt, Throttled):
+        return attempt
     svc.audit.record(
         AuditEvent("client.auth", Outcome.FAILURE, detail={"key": key, "endpoint": "token"})
     )
-    svc.limiter.failure(account=key, ip=ip)
+    attempt.failed()
     return None
 
 

@@ -173,12 +173,13 @@ class AccountService:
         user = self._users.get(user_id)
         limiter = self._login.limiter
         key = self._login.account_key("", user)
-        throttled = limiter.check(account=key, ip=ip)
-        if throttled is not None:
-            raise TooManyAttempts(throttled)
+        attempt = limiter.begin(account=key, ip=ip)
+        if isinstance(attempt, Throttled):
+            raise TooManyAttempts(attempt)
         if not self._users.verify_password(user, current):
-            limiter.failure(account=key, ip=ip, subject=user_id)
+            attempt.failed(subject=user_id)
             raise WrongPassword("the current password is wrong")
+        attempt.succeeded()
         self._users.check_policy(new, user)
         with self._db.begin() as s:
             self._users.set_password(s, user_id, new, actor=user_id)

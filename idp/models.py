@@ -313,6 +313,8 @@ class RateCounter(Base):
     first_at: Mapped[float] = mapped_column(Float)
     last_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float, index=True)
+    # No attempt is admitted before this: the progressive delay, set as an attempt is counted.
+    not_before: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
 
 class AccountToken(Base):

@@ -39,22 +39,21 @@ class PasswordLogin:
     def attempt(self, login: str, password: str, ip: str | None) -> LoginResult:
         user = self._users.credentials(login)
         key = self.account_key(login, user)
-        assessed = self.limiter.assess(account=key, ip=ip)
-        throttled = assessed.throttled
-        if throttled is not None:
+        attempt = self.limiter.begin(account=key, ip=ip)
+        if isinstance(attempt, Throttled):
             self._audit.record(
                 AuditEvent(
                     "login.throttled",
                     Outcome.DENIED,
                     subject=user.id if user else None,
-                    detail={"key": key, "retry_after": throttled.retry_after},
+                    detail={"key": key, "retry_after": attempt.retry_after},
                 )
             )
-            return LoginResult(throttled=throttled)
+            return LoginResult(throttled=attempt)
         if not self._users.verify_password(user, password) or user is None:
-            self.limiter.failure(account=key, ip=ip, subject=user.id if user else None)
+            attempt.failed(subject=user.id if user else None)
             return LoginResult()
-        self.limiter.success(key, had_failures=assessed.account_has_failures)
+        attempt.succeeded()
         if user.pending_verification:
             self._audit.record(
                 AuditEvent(
@@ -69,4 +68,4 @@ class PasswordLogin:
 
     def forget_failures(self, user_id: str) -> None:
         """After a password reset the owner starts with a clean slate."""
-        self.limiter.success(self.limiter.key("acct", user_id))
+        self.limiter.forget(self.limiter.key("acct", user_id))

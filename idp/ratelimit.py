@@ -6,6 +6,10 @@ password-guessing run slows to a crawl, yet the owner is never locked out: once 
 passed, the right password works, and other accounts are untouched. An attempt inside the wait
 is refused before the password is checked, so it tells a guesser nothing.
 
+Reserve, then check: an attempt is counted (atomically, on every worker) before its secret is
+checked, and given back when it succeeds. Concurrent guesses therefore get exactly the checks
+sequential ones would, never one more.
+
 Per client IP: at most `ip_failure_limit` failures per `ip_failure_window`, and at most
 `ip_request_limit` requests to the registration and password-reset endpoints per
 `ip_request_window` (fixed windows).
@@ -20,10 +24,11 @@ import hashlib
 import hmac
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 from audit import AuditEvent, AuditSink, Outcome
 from idp.clock import Clock
-from idp.ratelimit_store import Counter, CounterStore
+from idp.ratelimit_store import Counter, CounterStore, Limit
 
 
 @dataclass(frozen=True)
@@ -43,12 +48,6 @@ class Throttled:
 
     retry_after: int
     reason: str  # "account", "ip_failures" or "ip_requests"
-
-
-@dataclass(frozen=True)
-class Assessment:
-    throttled: Throttled | None
-    account_has_failures: bool
 
 
 def _ceil(seconds: float) -> int:
@@ -76,43 +75,58 @@ class RateLimiter:
             return 0
         return min(2 ** (failures - self.limits.free_failures), self.limits.max_delay)
 
-    def _account_wait(self, counter: Counter | None, now: float) -> float:
-        if counter is None:
-            return 0.0
-        return counter.last_at + self.delay_after(counter.count) - now
+    @cached_property
+    def _delays(self) -> tuple[float, ...]:
+        """delay_after(n) for every n up to the first that reaches the cap."""
+        delays = [float(self.delay_after(0))]
+        while delays[-1] < self.limits.max_delay:
+            delays.append(float(self.delay_after(len(delays))))
+        return tuple(delays)
 
-    # -- checks before an attempt --------------------------------------------------------------
-    def check(self, *, account: str | None, ip: str | None) -> Throttled | None:
-        """Whether an attempt may go ahead now. Refusals are audited."""
-        return self.assess(account=account, ip=ip).throttled
-
-    def assess(self, *, account: str | None, ip: str | None) -> Assessment:
-        """`check`, also telling whether the account has failures to forget on success: both
-        counters come back in one read, and a clean account costs no second read later."""
-        now = self._now()
-        ipf = self.key("ipf", ip) if ip is not None else None
-        seen = self._store.peek_many([k for k in (account, ipf) if k is not None], now)
-        found: Throttled | None = None
+    def _limits(self, account: str | None, ip: str | None) -> list[Limit]:
+        limits = []
         if account is not None:
-            wait = self._account_wait(seen.get(account), now)
-            if wait > 0:
-                found = Throttled(_ceil(wait), "account")
-        counter = seen.get(ipf) if ipf is not None else None
-        if found is None and counter is not None and counter.count >= self.limits.ip_failure_limit:
-            found = Throttled(_ceil(counter.expires_at - now), "ip_failures")
-        if found is not None:
-            self._audit.record(
-                AuditEvent(
-                    "ratelimit.refused",
-                    Outcome.DENIED,
-                    detail={
-                        "key": account,
-                        "reason": found.reason,
-                        "retry_after": found.retry_after,
-                    },
+            limits.append(Limit(account, self.limits.failure_window, True, delays=self._delays))
+        if ip is not None:
+            limits.append(
+                Limit(
+                    self.key("ipf", ip),
+                    self.limits.ip_failure_window,
+                    False,
+                    most=self.limits.ip_failure_limit,
                 )
             )
-        return Assessment(found, account is not None and account in seen)
+        return limits
+
+    # -- an attempt ------------------------------------------------------------------------------
+    def begin(self, *, account: str | None, ip: str | None) -> Attempt | Throttled:
+        """Count an attempt before its secret is checked, atomically on every worker: either
+        it is counted against the account and the IP (an Attempt, settled by its outcome), or it
+        may not go ahead now (Throttled, audited) and nothing is counted. Checking after
+        counting is what keeps concurrent guesses within the limits."""
+        now = self._now()
+        limits = self._limits(account, ip)
+        reserved = self._store.reserve(limits, now)
+        if reserved.refused_by is None:
+            return Attempt(self, account, limits[-1].key if ip is not None else None)
+        by, counter = reserved.refused_by, reserved.counter
+        if by.key == account:
+            wait, reason = (counter.not_before if counter else now) - now, "account"
+        else:
+            wait, reason = (counter.expires_at if counter else now) - now, "ip_failures"
+        throttled = Throttled(_ceil(wait), reason)
+        self._audit.record(
+            AuditEvent(
+                "ratelimit.refused",
+                Outcome.DENIED,
+                detail={"key": account, "reason": reason, "retry_after": throttled.retry_after},
+            )
+        )
+        return throttled
+
+    def peek_ip_failures(self, ip: str) -> Counter | None:
+        """The failures counted against `ip` in its current window."""
+        return self._store.peek(self.key("ipf", ip), self._now())
 
     def request(self, ip: str | None, endpoint: str) -> Throttled | None:
         """Count one request from `ip` to a guarded endpoint; Throttled when over the cap."""
@@ -135,41 +149,50 @@ class RateLimiter:
             )
         return throttled
 
-    # -- outcomes of an attempt ----------------------------------------------------------------
-    def failure(self, *, account: str | None, ip: str | None, subject: str | None = None) -> int:
-        """Record a failed attempt; returns the wait (seconds) it imposes on the account."""
-        now = self._now()
+    def forget(self, account: str) -> None:
+        """A clean slate for the account (after a password reset)."""
+        self._store.clear(account)
+
+
+class Attempt:
+    """An attempt counted before its secret was checked; settle it by what the check found.
+    Unsettled it stays counted as a failure, which is what a crash in between should cost."""
+
+    def __init__(self, limiter: RateLimiter, account: str | None, ip_key: str | None) -> None:
+        self._limiter, self.account, self._ip_key = limiter, account, ip_key
+
+    def succeeded(self) -> None:
+        """The owner got in: forget the account's failures and give the IP its attempt back,
+        since only failures count against an address."""
+        self._limiter._store.settle(
+            refund=[self._ip_key] if self._ip_key else [],
+            clear=[self.account] if self.account else [],
+            now=self._limiter._now(),
+        )
+
+    def failed(self, *, subject: str | None = None) -> int:
+        """It stays counted; returns (and audits) the wait it imposes on the account."""
+        limiter, now = self._limiter, self._limiter._now()
+        seen = limiter._store.peek_many([k for k in (self.account, self._ip_key) if k], now)
         wait = 0
-        if account is not None:
-            counter = self._store.hit(account, now, self.limits.failure_window, sliding=True)
-            wait = self.delay_after(counter.count)
+        if self.account is not None and (counter := seen.get(self.account)) is not None:
+            wait = limiter.delay_after(counter.count)
             if wait:
-                self._audit.record(
+                limiter._audit.record(
                     AuditEvent(
                         "ratelimit.delay",
                         Outcome.DENIED,
                         subject=subject,
-                        detail={"key": account, "failures": counter.count, "delay": wait},
+                        detail={"key": self.account, "failures": counter.count, "delay": wait},
                     )
                 )
-        if ip is not None:
-            ipc = self._store.hit(
-                self.key("ipf", ip), now, self.limits.ip_failure_window, sliding=False
+        ipc = seen.get(self._ip_key) if self._ip_key else None
+        if ipc is not None and ipc.count == limiter.limits.ip_failure_limit:
+            limiter._audit.record(
+                AuditEvent(
+                    "ratelimit.ip_failures",
+                    Outcome.DENIED,
+                    detail={"key": self._ip_key, "failures": ipc.count},
+                )
             )
-            if ipc.count == self.limits.ip_failure_limit:
-                self._audit.record(
-                    AuditEvent(
-                        "ratelimit.ip_failures",
-                        Outcome.DENIED,
-                        detail={"key": self.key("ip", ip), "failures": ipc.count},
-                    )
-                )
         return wait
-
-    def success(self, account: str, *, had_failures: bool | None = None) -> None:
-        """The owner got in: forget the account's failures. `had_failures` from `assess`
-        spares the read; without it, a read when there are none."""
-        if had_failures is False:
-            return
-        if had_failures or self._store.peek(account, self._now()) is not None:
-            self._store.clear(account)

@@ -23,6 +23,7 @@ from api.services import Services
 from audit import AuditEvent, Outcome
 from idp.admin_access import AdminCaller, AdminRole, Forbidden
 from idp.errors import Conflict, IdpError, InvalidInput, NotFound
+from idp.ratelimit import Throttled
 from idp.scopes import ADMIN_SCOPE
 from idp.tokens import InvalidToken
 
@@ -37,24 +38,25 @@ class AdminAuthError(Exception):
 
 def admin(request: Request) -> AdminCaller:
     svc, ip = services(request), client_ip(request)
-    throttled = svc.limiter.check(account=None, ip=ip)
-    if throttled is not None:
-        raise AdminAuthError(
-            429,
-            f"too many failed attempts; retry after {throttled.retry_after} seconds",
-            throttled.retry_after,
-        )
     auth = request.headers.get("authorization", "")
     if auth[:7].lower() != "bearer ":
         raise AdminAuthError(
             401, "a Bearer access token with the satupintu:admin scope is required"
         )
+    attempt = svc.limiter.begin(account=None, ip=ip)  # reserve, then check the token
+    if isinstance(attempt, Throttled):
+        raise AdminAuthError(
+            429,
+            f"too many failed attempts; retry after {attempt.retry_after} seconds",
+            attempt.retry_after,
+        )
     try:
         claims = svc.tokens.verify_access_token(auth[7:].strip())
     except InvalidToken as exc:
         svc.audit.record(AuditEvent("admin.auth", Outcome.FAILURE, detail={"reason": "token"}))
-        svc.limiter.failure(account=None, ip=ip)
+        attempt.failed()
         raise AdminAuthError(401, "the access token is invalid or expired") from exc
+    attempt.succeeded()
     # The client acting for itself (client_credentials), holding the scope and, now, the role.
     client = svc.clients.get(claims.client_id)
     role = client.admin_role if client is not None else None

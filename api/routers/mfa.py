@@ -25,6 +25,7 @@ from api.services import Services
 from api.throttle import wait_text
 from audit import AuditEvent
 from idp.mfa.webauthn import PasskeyRejected
+from idp.ratelimit import Throttled
 
 router = APIRouter()
 
@@ -114,8 +115,8 @@ async def otp_submit(request: Request) -> Response:
     # A six-digit code falls to guessing without a limit: the password limiter's progressive
     # delay, keyed by the account, also guards the second factor.
     key, ip = svc.limiter.key("otp", step.user_id), client_ip(request)
-    throttled = await run_in_threadpool(lambda: svc.limiter.check(account=key, ip=ip))
-    if throttled is not None:
+    attempt = await run_in_threadpool(lambda: svc.limiter.begin(account=key, ip=ip))
+    if isinstance(attempt, Throttled):
         lang = pg.lang(request, _lang_hint(svc, iid))
         page = _otp_page(
             request,
@@ -123,20 +124,18 @@ async def otp_submit(request: Request) -> Response:
             step.user_id,
             iid,
             nxt,
-            error=wait_text(pg, request, lang, throttled.retry_after),
+            error=wait_text(pg, request, lang, attempt.retry_after),
             status=429,
         )
-        page.headers["Retry-After"] = str(throttled.retry_after)
+        page.headers["Retry-After"] = str(attempt.retry_after)
         return page
     earned = await run_in_threadpool(svc.factors.verify_code, step.user_id, form.get("otp", ""))
     if earned is None:
-        await run_in_threadpool(
-            lambda: svc.limiter.failure(account=key, ip=ip, subject=step.user_id)
-        )
+        await run_in_threadpool(lambda: attempt.failed(subject=step.user_id))
         return _otp_page(
             request, svc, step.user_id, iid, nxt, error="That code is wrong or was already used."
         )
-    await run_in_threadpool(svc.limiter.success, key)
+    await run_in_threadpool(attempt.succeeded)
     cookie = await _complete(request, svc, step, earned)
     if cookie is None:
         return RedirectResponse("/login", status_code=303)

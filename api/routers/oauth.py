@@ -25,6 +25,7 @@ from idp.authorize import (
     ShowError,
 )
 from idp.http import HttpRequest, HttpResponse
+from idp.ratelimit import Throttled
 from idp.registration import RegistrationError
 from idp.tokens import InvalidToken
 
@@ -206,28 +207,30 @@ async def register(request: Request) -> Response:
     capped = await run_in_threadpool(request_cap, request, svc, "register")
     if capped:
         return too_many_oauth(capped)
-    ip = client_ip(request)
-    throttled = await run_in_threadpool(lambda: svc.limiter.check(account=None, ip=ip))
-    if throttled:
-        return too_many_oauth(throttled)
     if not svc.settings.registration_enabled:
         return oauth_error("access_denied", "Dynamic registration is disabled.", 403)
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         return oauth_error("invalid_client_metadata", "Send client metadata as JSON.")
+    try:
+        req = await to_http_request(request, svc.settings.issuer_base, with_json=True)
+    except BadForm as exc:
+        return oauth_error("invalid_client_metadata", str(exc))
+    ip = client_ip(request)
+    # Reserve, then check the initial access token.
+    attempt = await run_in_threadpool(lambda: svc.limiter.begin(account=None, ip=ip))
+    if isinstance(attempt, Throttled):
+        return too_many_oauth(attempt)
     auth = request.headers.get("authorization", "")
     token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
     try:
-        req = await to_http_request(request, svc.settings.issuer_base, with_json=True)
         client, secret = await run_in_threadpool(svc.registration.register, token, req.json)
-    except BadForm as exc:
-        return oauth_error("invalid_client_metadata", str(exc))
     except RegistrationError as exc:
-        if exc.status == 401:
-            await run_in_threadpool(lambda: svc.limiter.failure(account=None, ip=ip))
+        await run_in_threadpool(attempt.failed if exc.status == 401 else attempt.succeeded)
         headers = (
             {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.status == 401 else None
         )
         return oauth_error(exc.error, exc.description, exc.status, headers)
+    await run_in_threadpool(attempt.succeeded)
     return JSONResponse(
         svc.registration.response(client, secret),
         status_code=201,

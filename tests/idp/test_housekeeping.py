@@ -25,7 +25,7 @@ def test_sweep_drops_expired_rows_and_keeps_live_ones(services, clock):
                 UsedAssertion(jti_hash="old", expires_at=now - timedelta(minutes=1)),
             ]
         )
-    services.limiter.failure(account=services.limiter.key("acct", "u1"), ip="192.0.2.1")
+    services.limiter.begin(account=services.limiter.key("acct", "u1"), ip="192.0.2.1").failed()
     user = services.users.create(username="wulan", password="kata-sandi-rahasia", email="w@x.id")
     services.password_reset.request("w@x.id")  # an emailed single-use link, 30 minutes
     assert _count(services, AccountToken) == 1 and _count(services, RateCounter) == 2
