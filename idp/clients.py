@@ -7,7 +7,6 @@ worker within `cache_ttl`.
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from audit import AuditEvent, AuditSink
 from idp.clock import Clock
 from idp.errors import InvalidInput, NotFound
 from idp.models import ClientRecord
-from idp.secrets import new_identifier, new_secret, secret_hash, secret_matches
+from idp.secrets import new_identifier, new_secret, same_text, secret_hash, secret_matches
 
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 AUTH_METHODS = (*SECRET_METHODS, "private_key_jwt", "none")
@@ -110,7 +109,7 @@ class Client(ClientMixin):
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         # Exact string matching (RFC 9700 §2.1): no prefixes, no wildcards.
-        return any(secrets.compare_digest(redirect_uri, u) for u in self.redirect_uris)
+        return any(same_text(redirect_uri, u) for u in self.redirect_uris)
 
     def check_client_secret(self, client_secret: str) -> bool:
         return secret_matches(client_secret, self.secret_hash)
