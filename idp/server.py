@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from authlib.oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import InvalidClientError, OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from joserfc.jwk import KeySet
 from sqlalchemy import delete
@@ -29,6 +29,7 @@ from idp.grants.refresh_token import RefreshTokenGrant
 from idp.http import HttpRequest, HttpResponse, OAuthJsonRequest, OAuthRequest
 from idp.keys import KeyRing
 from idp.models import UsedAssertion
+from idp.oauth_params import description, malformed
 from idp.oidc.id_token import IdTokenOnCode, IdTokenOnRefresh
 from idp.outbound import OutboundClient, OutboundRefused
 from idp.principal import Principal
@@ -116,6 +117,45 @@ class OpenIDProvider(AuthorizationServer):
         except InvalidClientError:
             request.client_auth_failed = True
             raise
+
+    # -- request syntax (idp.oauth_params) ------------------------------------------------------
+    def get_authorization_grant(self, request: Any) -> Any:
+        """Authlib's, once the parameters fit their grammar and a named redirect URI is the
+        client's: a malformed request is an invalid_request, sent back to the client only to a
+        redirect URI it registered (RFC 6749 §4.1.2.1), else shown to the user. Authlib's own
+        redirect URI check repeats the URI in its description, so it must not see a bad one."""
+        bad = malformed(request.payload.pairs)
+        trusted = self._trusted_redirect(request)
+        if bad is not None:
+            raise InvalidRequestError(description(bad), redirect_uri=trusted)
+        if request.payload.redirect_uri and trusted is None and self._client_of(request):
+            raise InvalidRequestError("The redirect_uri is not registered for this client.")
+        return super().get_authorization_grant(request)
+
+    def create_token_response(self, request: Any = None) -> Any:
+        bad = malformed(request.payload.pairs)
+        if bad is not None:
+            return self.handle_error_response(request, InvalidRequestError(description(bad)))
+        return super().create_token_response(request)
+
+    def _client_of(self, request: Any) -> Client | None:
+        client_id = request.payload.client_id
+        if not client_id or malformed([("client_id", client_id)]):
+            return None
+        return self.query_client(client_id)
+
+    def _trusted_redirect(self, request: Any) -> str | None:
+        """Where an error may go: the redirect URI the request names when the client
+        registered it, or the client's only one when it names none; else None."""
+        client = self._client_of(request)
+        named = request.payload.redirect_uri
+        if client is None:
+            return None
+        if not named:
+            return client.get_default_redirect_uri()
+        if malformed([("redirect_uri", named)]) or not client.check_redirect_uri(named):
+            return None
+        return str(named)
 
     # -- storage hooks ------------------------------------------------------------------------
     def query_client(self, client_id: str) -> Client | None:

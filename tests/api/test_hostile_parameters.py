@@ -4,11 +4,16 @@ private_key_jwt clients whose keys cannot be had. Each gets the protocol's own a
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode, urlsplit
+
+import pytest
 
 from tests.oidc_rp import query_of, register
 
 IDN_REDIRECT = "https://layanan.kabupatén.example/kembali/ąę"
+# RFC 6749 §4.1.2.1 and §5.2: the characters an error_description may hold.
+RFC_DESCRIPTION = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
@@ -50,3 +55,58 @@ def test_a_non_ascii_form_token_is_an_expired_form_not_a_crash(web):
     assert page.status_code == 200
     r = web.post("/login", data={"username": "warga", "password": "x", "csrf_token": "tokén"})
     assert r.status_code == 403 and "csrf" in r.text
+
+
+def test_an_unregistered_non_ascii_redirect_uri_gets_the_error_page(web, services):
+    c = register(services, redirect_uri=IDN_REDIRECT)
+    r = web.get(_authorize(c, redirect_uri=IDN_REDIRECT + "x"))
+    assert _is_error_page(r)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"redirect_uri": "https://app.example/cb\t"},
+        {"redirect_uri": 'https://app.example/cb"'},
+        {"redirect_uri": "https://app.example/cb\x01"},
+        {"response_type": "code\t", "redirect_uri": "https://other.example/cb"},
+        {"client_id": "abc\x00"},
+    ],
+    ids=["redirect-tab", "redirect-quote", "redirect-control", "type-tab-untrusted", "id-nul"],
+)
+def test_forbidden_characters_with_an_untrusted_redirect_uri_get_the_error_page(
+    web, services, params
+):
+    c = register(services)
+    assert _is_error_page(web.get(_authorize(c, **params)))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"response_type": 'co"de'},
+        {"response_type": "code\t"},
+        {"response_type": "cödé"},
+        {"scope": "openid\x7fprofile"},
+        {"state": "s\x00"},
+        {"nonce": "n\r\nSet-Cookie: x=1"},
+    ],
+    ids=["type-quote", "type-tab", "type-non-ascii", "scope-del", "state-nul", "nonce-crlf"],
+)
+def test_forbidden_characters_with_a_trusted_redirect_uri_go_back_as_invalid_request(
+    web, services, params
+):
+    c = register(services)
+    r = web.get(_authorize(c, **params))
+    assert r.status_code == 302, r.text
+    location = r.headers["location"]
+    assert location.startswith(c.redirect_uri + "?") and location.isascii()
+    assert not any(ch in location for ch in '\t\r\n\x00"')
+    assert query_of(location)["error"] == "invalid_request"
+    assert query_of(location)["iss"] == "http://localhost:8000"
+
+
+def test_a_malformed_grant_type_is_an_invalid_request_that_does_not_repeat_it(web):
+    r = web.post("/token", data={"grant_type": 'client_credentials"\t<b>'})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_request"
+    assert RFC_DESCRIPTION.fullmatch(r.json()["error_description"])
