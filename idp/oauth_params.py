@@ -10,8 +10,12 @@ that; one that does not is an invalid_request that names the parameter and not i
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Iterable
+
+from authlib.oauth2.rfc6749 import InvalidClientError
 
 from idp.uris import is_iri
 
@@ -54,3 +58,21 @@ def description(name: str) -> str:
     if name in KNOWN:
         return f"The {name} parameter is malformed."
     return "A request parameter holds characters no parameter may hold."
+
+
+def check_basic_credentials(authorization: str) -> None:
+    """A Basic Authorization header must carry base64 of UTF-8 text (RFC 6749 §2.3.1, RFC
+    7617 §2.1). When it does not, invalid_client (401: the client tried the header), where
+    Authlib's own reading of the header would raise UnicodeDecodeError or ValueError."""
+    parts = authorization.split(None, 1)  # as Authlib splits it
+    if len(parts) != 2 or parts[0].lower() != "basic":
+        return
+    try:
+        # As Authlib decodes it (characters outside the alphabet dropped), then as UTF-8.
+        base64.b64decode(parts[1]).decode("utf-8")
+    except binascii.Error:
+        return  # Authlib reads no credentials from it: the client is not authenticated
+    except ValueError:  # not ASCII (a str b64decode refuses), or not UTF-8 once decoded
+        raise InvalidClientError(
+            status_code=401, description="The Basic credentials are not base64 of UTF-8 text."
+        ) from None

@@ -29,7 +29,7 @@ from idp.grants.refresh_token import RefreshTokenGrant
 from idp.http import HttpRequest, HttpResponse, OAuthJsonRequest, OAuthRequest
 from idp.keys import KeyRing
 from idp.models import UsedAssertion
-from idp.oauth_params import description, malformed
+from idp.oauth_params import check_basic_credentials, description, malformed
 from idp.oidc.id_token import IdTokenOnCode, IdTokenOnRefresh
 from idp.outbound import OutboundClient, OutboundRefused
 from idp.principal import Principal
@@ -113,6 +113,7 @@ class OpenIDProvider(AuthorizationServer):
 
     def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> Any:
         try:
+            check_basic_credentials(request.headers.get("Authorization", ""))
             return super().authenticate_client(request, methods, endpoint)
         except InvalidClientError:
             request.client_auth_failed = True

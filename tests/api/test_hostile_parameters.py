@@ -110,3 +110,22 @@ def test_a_malformed_grant_type_is_an_invalid_request_that_does_not_repeat_it(we
     r = web.post("/token", data={"grant_type": 'client_credentials"\t<b>'})
     assert r.status_code == 400 and r.json()["error"] == "invalid_request"
     assert RFC_DESCRIPTION.fullmatch(r.json()["error_description"])
+
+
+@pytest.mark.parametrize("path", ["/token", "/introspect", "/revoke"])
+@pytest.mark.parametrize(
+    "authorization",
+    [b"Basic //46eA==", b"Basic \xff\xfe"],
+    ids=["base64-of-non-utf8", "not-ascii"],  # //46eA== is base64 of ff fe 3a 78
+)
+def test_basic_credentials_that_are_not_base64_of_utf8_are_an_invalid_client(
+    web, path, authorization
+):
+    r = web.post(
+        path,
+        data={"grant_type": "client_credentials", "token": "x"},
+        headers={"Authorization": authorization},
+    )
+    assert r.status_code == 401, r.text
+    assert r.json()["error"] == "invalid_client"
+    assert r.headers["www-authenticate"].lower().startswith("basic")
