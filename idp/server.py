@@ -13,6 +13,7 @@ from typing import Any
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -88,13 +89,23 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         return True
 
     def resolve_client_public_key(self, client: Client) -> KeySet:
+        """The client's registered `jwks`, or what its `jwks_uri` serves; invalid_client when
+        it has none, the jwks_uri cannot be read, or what it holds are not keys."""
         jwks = client.metadata.get("jwks")
         if jwks is None and client.metadata.get("jwks_uri"):
             try:
                 jwks = self.ctx.outbound.get_json(client.metadata["jwks_uri"])
-            except OutboundRefused:
-                jwks = {"keys": []}
-        return KeySet.import_key_set(jwks if isinstance(jwks, dict) else {"keys": []})  # type: ignore[arg-type]
+            except OutboundRefused as exc:
+                raise InvalidClientError(
+                    description="The client's jwks_uri cannot be read."
+                ) from exc
+        keys = jwks.get("keys") if isinstance(jwks, dict) else None
+        if not isinstance(keys, list) or not keys:
+            raise InvalidClientError(description="The client has no public keys.")
+        try:
+            return KeySet.import_key_set({"keys": keys})
+        except (JoseError, ValueError, TypeError, KeyError) as exc:  # what joserfc raises
+            raise InvalidClientError(description="The client's public keys are invalid.") from exc
 
 
 class OpenIDProvider(AuthorizationServer):

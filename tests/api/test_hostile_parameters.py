@@ -9,6 +9,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from tests.api.test_private_key_jwt import _key, _register, assertion
 from tests.oidc_rp import query_of, register
 
 IDN_REDIRECT = "https://layanan.kabupatén.example/kembali/ąę"
@@ -129,3 +130,44 @@ def test_basic_credentials_that_are_not_base64_of_utf8_are_an_invalid_client(
     assert r.status_code == 401, r.text
     assert r.json()["error"] == "invalid_client"
     assert r.headers["www-authenticate"].lower().startswith("basic")
+
+
+def _assertion_token_request(web, client_id: str, key) -> object:
+    return web.post(
+        "/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": assertion(key, client_id),
+        },
+    )
+
+
+def test_a_client_assertion_for_a_client_without_keys_is_an_invalid_client(web, services):
+    key, _public = _key()
+    c = register(services, grant_types=["client_credentials"], scope="profile")
+    r = _assertion_token_request(web, c.client_id, key)
+    assert r.status_code in (400, 401) and r.json()["error"] == "invalid_client", r.text
+
+
+def test_a_private_key_jwt_client_whose_jwks_uri_is_down_is_an_invalid_client(web, services):
+    key, _public = _key()
+    c = _register(services, jwks_uri="http://127.0.0.1:9/jwks")  # discard port: refused
+    r = _assertion_token_request(web, c.client_id, key)
+    assert r.status_code in (400, 401) and r.json()["error"] == "invalid_client", r.text
+
+
+@pytest.mark.parametrize(
+    "jwks",
+    [
+        {"keys": "x"},
+        {"keys": [{"kty": "EC"}]},
+        {"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]},
+    ],
+    ids=["not-a-list", "incomplete-key", "bad-rsa-key"],
+)
+def test_a_private_key_jwt_client_whose_jwks_are_not_keys_is_an_invalid_client(web, services, jwks):
+    key, _public = _key()
+    c = _register(services, jwks=jwks)
+    r = _assertion_token_request(web, c.client_id, key)
+    assert r.status_code in (400, 401) and r.json()["error"] == "invalid_client", r.text
