@@ -22,6 +22,7 @@ from idp.clock import Clock
 from idp.errors import InvalidInput, NotFound
 from idp.models import ClientRecord
 from idp.secrets import new_identifier, new_secret, same_text, secret_hash, secret_matches
+from idp.uris import is_iri
 
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 AUTH_METHODS = (*SECRET_METHODS, "private_key_jwt", "none")
@@ -139,7 +140,8 @@ def _client(rec: ClientRecord) -> Client:
 
 def validate_redirect_uri(uri: str, what: str = "redirect_uri") -> str:
     """Absolute, no fragment; https except loopback (RFC 8252 §7.3) or a private-use scheme."""
-    if not isinstance(uri, str) or len(uri) > 2000:
+    if not isinstance(uri, str) or len(uri) > 2000 or not is_iri(uri):
+        # is_iri: urlsplit drops tabs and line breaks before it parses, so it would not see them
         raise InvalidInput(f"{what} is invalid")
     parts = urlsplit(uri)
     if parts.fragment or not parts.scheme:

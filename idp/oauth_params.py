@@ -36,14 +36,14 @@ KNOWN = frozenset({*GRAMMAR, "redirect_uri"})
 
 # No parameter, named in the RFCs or not, holds a control character (C0, DEL, C1) or a lone
 # surrogate: none is text anyone types, and a NUL cannot even be stored in PostgreSQL.
-_NEVER = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+NOT_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def malformed(pairs: Iterable[tuple[str, str]]) -> str | None:
     """The name of the first parameter that does not fit its grammar (its name or value holds
     a character none may hold, or it is one of GRAMMAR's and does not match), else None."""
     for name, value in pairs:
-        if _NEVER.search(name) or _NEVER.search(value):
+        if NOT_TEXT.search(name) or NOT_TEXT.search(value):
             return name
         grammar = GRAMMAR.get(name)
         if grammar is not None and grammar.fullmatch(value) is None:
