@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.csrf import CsrfGuard
 from api.direct_routes import DirectRoutes
 from api.errors import oauth_unavailable, problem
-from api.middleware import BodyLimit, SecurityHeaders
+from api.middleware import AsciiQuery, BodyLimit, SecurityHeaders
 from api.pages import Pages
 from api.routers import account, admin, discovery, login, mfa, oauth, security, signup
 from api.routers.admin import AdminAuthError
@@ -197,6 +197,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     # Inside the two below, so they apply to these as to everything.
     app.add_middleware(TokenFastPath, services=svc)
     app.add_middleware(DirectRoutes, routes={("POST", "/login"): login.login_submit})
+    app.add_middleware(AsciiQuery)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     return app

@@ -9,6 +9,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from tests.api.raw_asgi import request
 from tests.api.test_private_key_jwt import _key, _register, assertion
 from tests.oidc_rp import query_of, register
 
@@ -171,3 +172,15 @@ def test_a_private_key_jwt_client_whose_jwks_are_not_keys_is_an_invalid_client(w
     c = _register(services, jwks=jwks)
     r = _assertion_token_request(web, c.client_id, key)
     assert r.status_code in (400, 401) and r.json()["error"] == "invalid_client", r.text
+
+
+@pytest.mark.parametrize(
+    "path,kind",
+    [("/authorize", "text/html"), ("/token", "application/json"), ("/nowhere", "text/html")],
+)
+def test_a_query_string_that_is_not_utf8_gets_the_endpoints_own_answer(web, path, kind):
+    # Browsers percent-encode; a raw 0x80 in the request line reaches ASGI as it is.
+    method = "POST" if path == "/token" else "GET"
+    a = request(web, method, path, query=b"client_id=\x80\xff", headers=[(b"accept", b"*/*")])
+    assert a.raised is None and 400 <= a.status < 500, a.describe()
+    assert a.media == kind, a.describe()
