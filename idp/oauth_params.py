@@ -65,6 +65,9 @@ def check_basic_credentials(authorization: str) -> None:
     7617 §2.1). When it does not, invalid_client (401: the client tried the header), where
     Authlib's own reading of the header would raise UnicodeDecodeError or ValueError."""
     parts = authorization.split(None, 1)  # as Authlib splits it
+    if len(parts) < 2 and " " in authorization:
+        # A scheme and no credentials ("Basic "): Authlib's split into two would raise.
+        raise InvalidClientError(status_code=401, description="The Authorization header is empty.")
     if len(parts) != 2 or parts[0].lower() != "basic":
         return
     try:

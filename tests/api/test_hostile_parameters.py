@@ -184,3 +184,18 @@ def test_a_query_string_that_is_not_utf8_gets_the_endpoints_own_answer(web, path
     a = request(web, method, path, query=b"client_id=\x80\xff", headers=[(b"accept", b"*/*")])
     assert a.raised is None and 400 <= a.status < 500, a.describe()
     assert a.media == kind, a.describe()
+
+
+@pytest.mark.parametrize("authorization", [b"Basic ", b" ", b"Bearer "])
+def test_an_authorization_header_with_a_scheme_and_no_credentials_is_an_invalid_client(
+    web, authorization
+):
+    a = request(
+        web,
+        "POST",
+        "/introspect",
+        headers=[(b"authorization", authorization), (b"content-type", b"text/plain")],
+    )
+    assert a.raised is None and a.status == 401, a.describe()
+    assert a.json()["error"] == "invalid_client"
+
