@@ -7,6 +7,7 @@ worker within `cache_ttl`.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 SIGNING_ALGS = ("RS256", "ES256", "EdDSA")
 SUBJECT_TYPES = ("public", "pairwise")
 DEFAULT_SCOPE = "openid profile email"
+_CLIENT_ID = re.compile(r"[\x20-\x7e]+")
 
 
 @dataclass(frozen=True)
@@ -264,8 +266,8 @@ class ClientRegistry:
         return _client(rec), secret
 
     def get(self, client_id: str | None) -> Client | None:
-        if not client_id or len(client_id) > 64:
-            return None
+        if not client_id or len(client_id) > 64 or not _CLIENT_ID.fullmatch(client_id):
+            return None  # client-id is *VSCHAR (RFC 6749 Appendix A); NUL PostgreSQL refuses
         hit = self._fresh(client_id)
         if hit is not None:
             return hit[1]

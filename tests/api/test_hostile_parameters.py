@@ -199,3 +199,24 @@ def test_an_authorization_header_with_a_scheme_and_no_credentials_is_an_invalid_
     assert a.raised is None and a.status == 401, a.describe()
     assert a.json()["error"] == "invalid_client"
 
+
+def test_a_nul_in_an_account_form_gets_the_form_error_page(web, services):
+    """PostgreSQL refuses NUL in text: the value cannot be stored, so the form was bad."""
+    services.users.create(username="dewi", password="kata-sandi-rahasia")
+    page = web.get("/login")
+    web.post(
+        "/login",
+        data={"username": "dewi", "password": "kata-sandi-rahasia", "csrf_token": _csrf(page)},
+    )
+    account = web.get("/account")
+    r = web.post(
+        "/account/apps/revoke", data={"client_id": "app\x00", "csrf_token": _csrf(account)}
+    )
+    assert r.status_code in (303, 400), r.text
+    assert r.status_code == 303 or r.headers["content-type"].startswith("text/html")
+
+
+def _csrf(page) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text[:300]
+    return found.group(1)
