@@ -21,6 +21,7 @@ class Answer:
     headers: list[tuple[bytes, bytes]]
     body: bytes
     raised: BaseException | None = field(default=None, repr=False)
+    sent: tuple[Any, ...] = ()  # method, path, query, headers, body: to reproduce a failure
 
     def header(self, name: str) -> str | None:
         for k, v in self.headers:
@@ -36,7 +37,10 @@ class Answer:
         return json.loads(self.body)
 
     def describe(self) -> str:
-        return f"{self.status} {self.media} {self.body[:300]!r} raised={self.raised!r}"
+        return (
+            f"{self.status} {self.media} {self.body[:300]!r} raised={self.raised!r}"
+            f" for {self.sent!r}"
+        )
 
 
 async def _call(app: Any, scope: dict[str, Any], body: bytes) -> Answer:
@@ -95,4 +99,6 @@ def request(
         "server": ("localhost", 8000),
         "state": {},
     }
-    return web.portal.call(_call, web.app, scope, body)
+    answer: Answer = web.portal.call(_call, web.app, scope, body)
+    answer.sent = (method, path, query, raw_headers, body)
+    return answer
