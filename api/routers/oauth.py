@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from api import openapi_protocol as spec
 from api.adapter import BadForm, client_ip, to_http_request, to_response
 from api.deps import pages, services
 from api.errors import oauth_error
@@ -64,8 +65,8 @@ def _authorize_sync(request: Request, svc: Services, req: HttpRequest) -> Decisi
         return svc.flow.decide(req, db, session_of(request, svc))
 
 
-@router.get("/authorize")
-@router.post("/authorize")
+@router.get("/authorize", openapi_extra=spec.AUTHORIZE_GET)
+@router.post("/authorize", openapi_extra=spec.AUTHORIZE_POST)
 async def authorize(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     try:
@@ -102,7 +103,7 @@ async def authorize_resume(request: Request) -> Response:
     return render_decision(request, decision, pg, None)
 
 
-@router.post("/token")
+@router.post("/token", openapi_extra=spec.TOKEN)
 async def token(request: Request) -> Response:
     """Every token request except a well-formed client_credentials one, which TokenFastPath
     answers before routing (with the same token_response)."""
@@ -127,7 +128,7 @@ def _endpoint_sync(svc: Services, name: str, req: HttpRequest) -> HttpResponse:
         db.close()
 
 
-@router.post("/introspect")
+@router.post("/introspect", openapi_extra=spec.INTROSPECT)
 async def introspect(request: Request) -> Response:
     svc = services(request)
     try:
@@ -137,7 +138,7 @@ async def introspect(request: Request) -> Response:
     return to_response(await run_in_threadpool(_endpoint_sync, svc, "introspection", req))
 
 
-@router.post("/revoke")
+@router.post("/revoke", openapi_extra=spec.REVOKE)
 async def revoke(request: Request) -> Response:
     svc = services(request)
     try:
@@ -166,8 +167,8 @@ def _userinfo_sync(svc: Services, token: str) -> JSONResponse:
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/userinfo")
-@router.post("/userinfo")
+@router.get("/userinfo", openapi_extra=spec.USERINFO_GET)
+@router.post("/userinfo", openapi_extra=spec.USERINFO_POST)
 async def userinfo(request: Request) -> Response:
     svc = services(request)
     auth = request.headers.get("authorization", "")
@@ -190,7 +191,7 @@ async def userinfo(request: Request) -> Response:
     return await run_in_threadpool(_userinfo_sync, svc, token)
 
 
-@router.post("/register")
+@router.post("/register", openapi_extra=spec.REGISTER)
 async def register(request: Request) -> Response:
     svc = services(request)
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
