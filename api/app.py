@@ -13,14 +13,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.assurance import Assurance, assurance
 from api.csrf import CsrfGuard
 from api.direct_routes import DirectRoutes
-from api.errors import oauth_unavailable, problem
-from api.middleware import BodyLimit, SecurityHeaders
+from api.errors import oauth_error, oauth_unavailable, problem
+from api.middleware import AsciiQuery, BodyLimit, SecurityHeaders
 from api.pages import Pages
 from api.routers import account, admin, discovery, login, mfa, oauth, security, signup
 from api.routers.admin import AdminAuthError
@@ -44,6 +44,12 @@ def _wants_html(request: Request) -> bool:
         return False
     if path in ("/login", "/consent", "/logout"):
         return True  # HTML forms: a browser's POST may not say it accepts HTML
+    if (
+        request.headers.get("content-type", "")
+        .lower()
+        .startswith("application/x-www-form-urlencoded")
+    ):
+        return True  # any other form a page posts (the account pages'); JSON is passkey.js's
     return "text/html" in request.headers.get("accept", "") or request.method == "GET"
 
 
@@ -160,6 +166,18 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
             )
         return oauth_unavailable()
 
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> Response:
+        """The database refused a value the request carried (PostgreSQL takes no NUL in
+        text, for one): the request was bad, and its transaction is rolled back."""
+        log.info("request value refused by the database: %s", type(exc.orig).__name__)
+        if _wants_html(request):
+            pages: Pages = app.state.pages
+            return pages.failure(request, "bad_form")
+        if request.url.path.startswith("/api/"):
+            return problem(422, "invalid_input", "Invalid input", "a value cannot be stored")
+        return oauth_error("invalid_request", "A request parameter holds a value not accepted.")
+
     @app.exception_handler(SubjectErased)
     async def _erased(request: Request, exc: SubjectErased) -> Response:
         if _wants_html(request):
@@ -199,6 +217,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     # Inside the two below, so they apply to these as to everything.
     app.add_middleware(TokenFastPath, services=svc)
     app.add_middleware(DirectRoutes, routes={("POST", "/login"): login.login_submit})
+    app.add_middleware(AsciiQuery)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     return app

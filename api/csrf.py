@@ -10,6 +10,8 @@ import secrets
 from fastapi import Request
 from fastapi.responses import Response
 
+from idp.secrets import same_text
+
 COOKIE = "satupintu_csrf"
 
 
@@ -37,7 +39,7 @@ class CsrfGuard:
         if not bid or not submitted:
             return False
         wanted = hmac.new(self._key, f"{bid}:{purpose}".encode(), hashlib.sha256).hexdigest()
-        return hmac.compare_digest(wanted, submitted)
+        return same_text(wanted, submitted)
 
     def set_cookie(self, request: Request, response: Response) -> None:
         new = getattr(request.state, "csrf_new_cookie", None)

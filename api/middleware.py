@@ -1,6 +1,10 @@
-"""Security headers on every response and a cap on request bodies."""
+"""Security headers on every response, a cap on request bodies, and query strings made the
+ASCII a browser sends."""
 
 from __future__ import annotations
+
+import re
+from urllib.parse import quote_from_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -91,3 +95,24 @@ async def _too_large(send: Send) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+# Bytes a query string may hold as they are: printable ASCII (what a browser sends).
+_QUERY_SAFE = bytes(range(0x21, 0x7F)).decode()
+_NOT_QUERY_SAFE = re.compile(rb"[^\x21-\x7e]")
+
+
+class AsciiQuery:
+    """Percent-encodes every byte of a query string outside printable ASCII, as a browser
+    (the WHATWG URL parser) does before sending one. Starlette decodes the query string as
+    strict UTF-8 wherever `request.url` is read, so invalid UTF-8 there raised
+    UnicodeDecodeError; percent-encoded, it reaches the form parser, which replaces it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if query and _NOT_QUERY_SAFE.search(query):
+            scope = dict(scope, query_string=quote_from_bytes(query, _QUERY_SAFE).encode())
+        await self.app(scope, receive, send)

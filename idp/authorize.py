@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import OAuth2Error, scope_to_list
@@ -32,6 +33,7 @@ from idp.models import Interaction
 from idp.principal import Principal
 from idp.server import OpenIDProvider
 from idp.sessions import ActiveSession, SsoSessions
+from idp.uris import ascii_uri
 
 MAX_PARAM_LENGTH = 2048
 
@@ -98,11 +100,15 @@ class AuthorizationFlow:
         self.consent = consent
 
     def _with_iss(self, resp: HttpResponse) -> HttpResponse:
-        """RFC 9207: every authorization response, errors included, names the issuer."""
+        """RFC 9207: every authorization response, errors included, names the issuer; and it
+        goes to the redirect URI as a URI (idp.uris.ascii_uri: an internationalised one was
+        registered as an IRI), so the Location header is ASCII."""
         loc = resp.location
-        if loc and "iss=" not in loc.split("?", 1)[-1]:
+        if loc:
+            if "iss" not in dict(parse_qsl(urlsplit(loc).query)):
+                loc = add_params_to_uri(loc, {"iss": self.ctx.issuer})
             resp.headers = [(k, v) for k, v in resp.headers if k.lower() != "location"]
-            resp.headers.append(("Location", add_params_to_uri(loc, {"iss": self.ctx.issuer})))
+            resp.headers.append(("Location", ascii_uri(loc)))
         return resp
 
     def _error(self, err: OAuth2Error) -> Decision:

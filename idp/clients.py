@@ -7,7 +7,7 @@ worker within `cache_ttl`.
 
 from __future__ import annotations
 
-import secrets
+import re
 import threading
 import time
 from collections.abc import Collection
@@ -27,7 +27,8 @@ from idp.clock import Clock
 from idp.errors import InvalidInput, NotFound
 from idp.models import ClientRecord
 from idp.scopes import ADMIN_SCOPE, PRIVILEGED, registrable_scope, within
-from idp.secrets import new_identifier, new_secret, secret_hash, secret_matches
+from idp.secrets import new_identifier, new_secret, same_text, secret_hash, secret_matches
+from idp.uris import is_iri
 
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 AUTH_METHODS = (*SECRET_METHODS, "private_key_jwt", "none")
@@ -37,6 +38,7 @@ SUBJECT_TYPES = ("public", "pairwise")
 # Set only by an operator (CLI, or a national administrator through the admin API), never from
 # registrable metadata, and kept when the registrable metadata changes.
 OPERATOR_FIELDS = ("skip_consent", "admin_role")
+_CLIENT_ID = re.compile(r"[\x20-\x7e]+")
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ class Client(ClientMixin):
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         # Exact string matching (RFC 9700 §2.1): no prefixes, no wildcards.
-        return any(secrets.compare_digest(redirect_uri, u) for u in self.redirect_uris)
+        return any(same_text(redirect_uri, u) for u in self.redirect_uris)
 
     def check_client_secret(self, client_secret: str) -> bool:
         return secret_matches(client_secret, self.secret_hash)
@@ -169,7 +171,8 @@ def _client(rec: ClientRecord) -> Client:
 def validate_redirect_uri(uri: str, what: str = "redirect_uri", *, private_use: bool = True) -> str:
     """Absolute, no fragment; https except loopback (RFC 8252 §7.3) or, where `private_use`
     (a browser goes there, not this server), a private-use scheme."""
-    if not isinstance(uri, str) or len(uri) > 2000:
+    if not isinstance(uri, str) or len(uri) > 2000 or not is_iri(uri):
+        # is_iri: urlsplit drops tabs and line breaks before it parses, so it would not see them
         raise InvalidInput(f"{what} is invalid")
     parts = urlsplit(uri)
     if parts.fragment or not parts.scheme:
@@ -339,8 +342,8 @@ class ClientRegistry:
             raise
 
     def get(self, client_id: str | None) -> Client | None:
-        if not client_id or len(client_id) > 64:
-            return None
+        if not client_id or len(client_id) > 64 or not _CLIENT_ID.fullmatch(client_id):
+            return None  # client-id is *VSCHAR (RFC 6749 Appendix A); NUL PostgreSQL refuses
         hit = self._fresh(client_id)
         if hit is not None:
             return hit[1]

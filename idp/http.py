@@ -73,6 +73,11 @@ class _Payload(OAuth2Payload):
     def __init__(self, pairs: list[tuple[str, str]]) -> None:
         self._pairs = pairs
 
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every parameter in the order sent, repeats included."""
+        return self._pairs
+
     @cached_property
     def data(self) -> dict[str, str]:
         # First value wins; grants reject repeated parameters through `datalist`.

@@ -77,16 +77,25 @@ class RateLimiter:
 
     @cached_property
     def _delays(self) -> tuple[float, ...]:
-        """delay_after(n) for every n up to the first that reaches the cap."""
-        delays = [float(self.delay_after(0))]
+        """delay_after(n) from n = free_failures up to the first that reaches the cap."""
+        free = self.limits.free_failures
+        delays = [float(self.delay_after(free))]
         while delays[-1] < self.limits.max_delay:
-            delays.append(float(self.delay_after(len(delays))))
+            delays.append(float(self.delay_after(free + len(delays))))
         return tuple(delays)
 
     def _limits(self, account: str | None, ip: str | None) -> list[Limit]:
         limits = []
         if account is not None:
-            limits.append(Limit(account, self.limits.failure_window, True, delays=self._delays))
+            limits.append(
+                Limit(
+                    account,
+                    self.limits.failure_window,
+                    True,
+                    delays=self._delays,
+                    delay_from=self.limits.free_failures,
+                )
+            )
         if ip is not None:
             limits.append(
                 Limit(

@@ -45,16 +45,20 @@ class Counter:
 @dataclass(frozen=True)
 class Limit:
     """How one counter admits attempts: at most `most` in its window (None: no cap), and after
-    the n-th counted attempt none for `delays[n]` seconds (the last entry holds beyond)."""
+    the n-th counted attempt, n >= `delay_from`, none for `delays[n - delay_from]` seconds (the
+    last entry holds beyond; before `delay_from`, no wait)."""
 
     key: str
     window: float
     sliding: bool  # the window restarts at every counted attempt (else fixed from the first)
     most: int | None = None
     delays: tuple[float, ...] = ()
+    delay_from: int = 0
 
     def wait_after(self, count: int) -> float:
-        return self.delays[min(count, len(self.delays) - 1)] if self.delays else 0.0
+        if not self.delays or count < self.delay_from:
+            return 0.0
+        return self.delays[min(count - self.delay_from, len(self.delays) - 1)]
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,9 @@ def _admit_statement(dialect: str, limit: Limit) -> Any:
         # reach the database in another, and a zero wait must not refuse an earlier clock.
         if not any(limit.delays):
             return literal(0.0)
-        steps = [(count == n, literal(float(d))) for n, d in enumerate(limit.delays)]
+        start = limit.delay_from
+        steps = [(count < start, literal(0.0))]
+        steps += [(count == start + n, literal(float(d))) for n, d in enumerate(limit.delays)]
         wait = case(*steps, else_=literal(float(limit.delays[-1])))
         return case((wait > 0, now + wait), else_=literal(0.0))
 
@@ -201,7 +207,7 @@ class SqlCounterStore:
         return Reserved(None)
 
     def _admit(self, dialect: str, limit: Limit) -> Any:
-        shape = (dialect, limit.sliding, limit.most is not None, limit.delays)
+        shape = (dialect, limit.sliding, limit.most is not None, limit.delays, limit.delay_from)
         stmt = self._statements.get(shape)
         if stmt is None:
             stmt = self._statements[shape] = _admit_statement(dialect, limit)
@@ -269,18 +275,18 @@ return {count, tostring(first), tostring(now), tostring(exp)}
 
 
 # KEYS: the counters; ARGV[1]: now, then per counter: window, sliding ("1"/"0"), most (-1: no
-# cap), the number of delays and the delays. Counts on every counter, or on none: returns
-# {1} or {0, index of the refusing counter, its count, first, last, exp, not_before}.
+# cap), delay_from, the number of delays and the delays. Counts on every counter, or on none:
+# returns {1} or {0, index of the refusing counter, its count, first, last, exp, not_before}.
 _RESERVE = """
 local now = tonumber(ARGV[1])
 local specs, a = {}, 2
 for i = 1, #KEYS do
-  local n = tonumber(ARGV[a + 3])
+  local n = tonumber(ARGV[a + 4])
   local delays = {}
-  for j = 1, n do delays[j] = tonumber(ARGV[a + 3 + j]) end
+  for j = 1, n do delays[j] = tonumber(ARGV[a + 4 + j]) end
   specs[i] = {window = tonumber(ARGV[a]), sliding = ARGV[a + 1] == '1',
-              most = tonumber(ARGV[a + 2]), delays = delays}
-  a = a + 4 + n
+              most = tonumber(ARGV[a + 2]), from = tonumber(ARGV[a + 3]), delays = delays}
+  a = a + 5 + n
 end
 local state = {}
 for i = 1, #KEYS do
@@ -301,8 +307,8 @@ for i = 1, #KEYS do
   end
   if sp.sliding then exp = now + sp.window end
   local nb = 0  -- no wait leaves 0, not now: see the SQL statement's note
-  if #sp.delays > 0 then
-    local wait = sp.delays[math.min(count + 1, #sp.delays)]
+  if #sp.delays > 0 and count >= sp.from then
+    local wait = sp.delays[math.min(count - sp.from + 1, #sp.delays)]
     if wait > 0 then nb = now + wait end
   end
   redis.call('HSET', KEYS[i], 'count', count, 'first', first, 'last', now, 'exp', exp, 'nb', nb)
@@ -348,6 +354,7 @@ class RedisCounterStore:
         for limit in limits:
             most = -1 if limit.most is None else limit.most
             args += [repr(limit.window), "1" if limit.sliding else "0", str(most)]
+            args.append(str(limit.delay_from))
             args += [str(len(limit.delays)), *(repr(float(d)) for d in limit.delays)]
         got = self._reserve(keys=[self._key(limit.key) for limit in limits], args=args)
         if int(got[0]) == 1:

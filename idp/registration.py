@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditEvent, AuditSink, Outcome
+from idp.client_metadata import check_metadata_types
 from idp.clients import Client, ClientRegistry
 from idp.clock import Clock, aware, epoch
 from idp.errors import InvalidInput, InvalidMetadata
@@ -81,9 +82,8 @@ class Registration:
             org_id = row.org_id
         meta = {k: body[k] for k in REGISTRABLE if k in body}
         name = body.get("client_name") or "Unnamed client"
-        if not isinstance(name, str):
-            raise RegistrationError("invalid_client_metadata", "client_name must be a string")
         try:
+            check_metadata_types({**meta, "client_name": name})
             return self._clients.create(
                 name=name,
                 metadata=meta,

@@ -36,3 +36,12 @@ def secret_matches(value: str, stored_hash: str | None) -> bool:
     if not stored_hash:
         return False
     return hmac.compare_digest(secret_hash(value), stored_hash)
+
+
+def same_text(a: str, b: str) -> bool:
+    """Constant-time equality of two strings, any characters included: compare_digest takes
+    str only when both are ASCII (and raises TypeError otherwise), so this compares UTF-8
+    (a lone surrogate, which JSON can carry, passes through rather than raising)."""
+    return hmac.compare_digest(
+        a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass")
+    )

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from authlib.oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import InvalidClientError, OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +30,7 @@ from idp.grants.refresh_token import RefreshTokenGrant
 from idp.http import HttpRequest, HttpResponse, OAuthJsonRequest, OAuthRequest
 from idp.keys import KeyRing
 from idp.models import UsedAssertion
+from idp.oauth_params import check_basic_credentials, description, malformed
 from idp.oidc.claims import ClaimsSource
 from idp.oidc.id_token import IdTokenOnCode, IdTokenOnRefresh
 from idp.outbound import OutboundClient, OutboundRefused
@@ -86,13 +88,23 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         return True
 
     def resolve_client_public_key(self, client: Client) -> KeySet:
+        """The client's registered `jwks`, or what its `jwks_uri` serves; invalid_client when
+        it has none, the jwks_uri cannot be read, or what it holds are not keys."""
         jwks = client.metadata.get("jwks")
         if jwks is None and client.metadata.get("jwks_uri"):
             try:
                 jwks = self.ctx.outbound.get_json(client.metadata["jwks_uri"])
-            except OutboundRefused:
-                jwks = {"keys": []}
-        return KeySet.import_key_set(jwks if isinstance(jwks, dict) else {"keys": []})  # type: ignore[arg-type]
+            except OutboundRefused as exc:
+                raise InvalidClientError(
+                    description="The client's jwks_uri cannot be read."
+                ) from exc
+        keys = jwks.get("keys") if isinstance(jwks, dict) else None
+        if not isinstance(keys, list) or not keys:
+            raise InvalidClientError(description="The client has no public keys.")
+        try:
+            return KeySet.import_key_set({"keys": keys})
+        except (JoseError, ValueError, TypeError, KeyError) as exc:  # what joserfc raises
+            raise InvalidClientError(description="The client's public keys are invalid.") from exc
 
 
 class OpenIDProvider(AuthorizationServer):
@@ -111,10 +123,50 @@ class OpenIDProvider(AuthorizationServer):
 
     def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> Any:
         try:
+            check_basic_credentials(request.headers.get("Authorization", ""))
             return super().authenticate_client(request, methods, endpoint)
         except InvalidClientError:
             request.client_auth_failed = True
             raise
+
+    # -- request syntax (idp.oauth_params) ------------------------------------------------------
+    def get_authorization_grant(self, request: Any) -> Any:
+        """Authlib's, once the parameters fit their grammar and a named redirect URI is the
+        client's: a malformed request is an invalid_request, sent back to the client only to a
+        redirect URI it registered (RFC 6749 §4.1.2.1), else shown to the user. Authlib's own
+        redirect URI check repeats the URI in its description, so it must not see a bad one."""
+        bad = malformed(request.payload.pairs)
+        trusted = self._trusted_redirect(request)
+        if bad is not None:
+            raise InvalidRequestError(description(bad), redirect_uri=trusted)
+        if request.payload.redirect_uri and trusted is None and self._client_of(request):
+            raise InvalidRequestError("The redirect_uri is not registered for this client.")
+        return super().get_authorization_grant(request)
+
+    def create_token_response(self, request: Any = None) -> Any:
+        bad = malformed(request.payload.pairs)
+        if bad is not None:
+            return self.handle_error_response(request, InvalidRequestError(description(bad)))
+        return super().create_token_response(request)
+
+    def _client_of(self, request: Any) -> Client | None:
+        client_id = request.payload.client_id
+        if not client_id or malformed([("client_id", client_id)]):
+            return None
+        return self.query_client(client_id)
+
+    def _trusted_redirect(self, request: Any) -> str | None:
+        """Where an error may go: the redirect URI the request names when the client
+        registered it, or the client's only one when it names none; else None."""
+        client = self._client_of(request)
+        named = request.payload.redirect_uri
+        if client is None:
+            return None
+        if not named:
+            return client.get_default_redirect_uri()
+        if malformed([("redirect_uri", named)]) or not client.check_redirect_uri(named):
+            return None
+        return str(named)
 
     # -- storage hooks ------------------------------------------------------------------------
     def query_client(self, client_id: str) -> Client | None:

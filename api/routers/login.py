@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from api import openapi_protocol as spec
 from api.adapter import BadForm, client_ip, read_form, to_http_request
 from api.assurance import Assurance, assurance, session_of
 from api.deps import pages, services
@@ -262,8 +263,8 @@ async def consent_submit(request: Request) -> Response:
     return render_decision(request, resumed, pg, interaction.params.get("ui_locales"))
 
 
-@router.get("/logout")
-@router.post("/logout")
+@router.get("/logout", openapi_extra=spec.LOGOUT_GET)
+@router.post("/logout", openapi_extra=spec.LOGOUT_POST)
 @assurance(Assurance.OPTIONAL_SESSION)
 async def logout(request: Request) -> Response:
     svc, pg = services(request), pages(request)

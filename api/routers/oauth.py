@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from api import openapi_protocol as spec
 from api.adapter import BadForm, client_ip, to_http_request, to_response
 from api.assurance import Assurance, assurance, session_of
 from api.deps import pages, services
@@ -62,8 +63,8 @@ def _authorize_sync(request: Request, svc: Services, req: HttpRequest) -> Decisi
         return svc.flow.decide(req, db, session_of(request, svc))
 
 
-@router.get("/authorize")
-@router.post("/authorize")
+@router.get("/authorize", openapi_extra=spec.AUTHORIZE_GET)
+@router.post("/authorize", openapi_extra=spec.AUTHORIZE_POST)
 @assurance(Assurance.OPTIONAL_SESSION)
 async def authorize(request: Request) -> Response:
     svc, pg = services(request), pages(request)
@@ -102,7 +103,7 @@ async def authorize_resume(request: Request) -> Response:
     return render_decision(request, decision, pg, None)
 
 
-@router.post("/token")
+@router.post("/token", openapi_extra=spec.TOKEN)
 @assurance(Assurance.CLIENT)
 async def token(request: Request) -> Response:
     """Every token request except a well-formed client_credentials one, which TokenFastPath
@@ -128,7 +129,7 @@ def _endpoint_sync(svc: Services, name: str, req: HttpRequest) -> HttpResponse:
         db.close()
 
 
-@router.post("/introspect")
+@router.post("/introspect", openapi_extra=spec.INTROSPECT)
 @assurance(Assurance.CLIENT)
 async def introspect(request: Request) -> Response:
     svc = services(request)
@@ -139,7 +140,7 @@ async def introspect(request: Request) -> Response:
     return to_response(await run_in_threadpool(_endpoint_sync, svc, "introspection", req))
 
 
-@router.post("/revoke")
+@router.post("/revoke", openapi_extra=spec.REVOKE)
 @assurance(Assurance.CLIENT)
 async def revoke(request: Request) -> Response:
     svc = services(request)
@@ -169,8 +170,8 @@ def _userinfo_sync(svc: Services, token: str) -> JSONResponse:
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/userinfo")
-@router.post("/userinfo")
+@router.get("/userinfo", openapi_extra=spec.USERINFO_GET)
+@router.post("/userinfo", openapi_extra=spec.USERINFO_POST)
 @assurance(Assurance.CLIENT)
 async def userinfo(request: Request) -> Response:
     svc = services(request)
@@ -194,7 +195,7 @@ async def userinfo(request: Request) -> Response:
     return await run_in_threadpool(_userinfo_sync, svc, token)
 
 
-@router.post("/register")
+@router.post("/register", openapi_extra=spec.REGISTER)
 @assurance(Assurance.PUBLIC)
 async def register(request: Request) -> Response:
     svc = services(request)
