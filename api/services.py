@@ -247,7 +247,17 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     notifier = Notifier(mailer, settings.issuer_base)
     account_tokens = AccountTokens(db, clock)
     account = AccountService(
-        db, users, sessions, logout, tokens, clients, password_login, notifier, audit, clock
+        db,
+        users,
+        sessions,
+        logout,
+        tokens,
+        clients,
+        password_login,
+        notifier,
+        audit,
+        clock,
+        consent,
     )
     factors = SecondFactors(
         TotpFactors(db, cipher, audit, clock),

@@ -120,6 +120,14 @@ class ConsentRegistry:
                 )
             return len(rows)
 
+    def consented_clients(self, user_id: str) -> dict[str, tuple[list[str], datetime]]:
+        found: dict[str, tuple[list[str], datetime]] = {}
+        for r in self.for_subject(user_id):
+            if r.withdrawn_at is None:
+                scopes, since = found.get(r.client_id, ([], r.given_at))
+                found[r.client_id] = ([*scopes, r.scope], min(since, r.given_at))
+        return found
+
     def for_subject(self, user_id: str) -> list[ConsentRecord]:
         with self._db() as s:
             stmt = (

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from audit import AuditEvent, AuditSink
 from idp.clients import ClientRegistry
 from idp.clock import Clock, aware
+from idp.consent_gate import ConsentGate
 from idp.errors import InvalidInput
 from idp.models import Grant, RefreshToken
 from idp.notices import Notifier
@@ -58,10 +59,12 @@ class AccountService:
         notifier: Notifier,
         audit: AuditSink,
         clock: Clock,
+        consent: ConsentGate,
     ) -> None:
         self._db, self._users, self._sessions, self._logout = db, users, sessions, logout
         self._tokens, self._clients, self._login = tokens, clients, login
         self._notifier, self._audit, self._clock = notifier, audit, clock
+        self._consent = consent
 
     def _notify(self, user_id: str, kind: str, path: str = "/password/forgot") -> None:
         self._notifier.send(kind, self._users.profile(self._users.get(user_id)).email, path)
@@ -108,7 +111,8 @@ class AccountService:
 
     # -- apps ----------------------------------------------------------------------------------
     def apps(self, user_id: str) -> list[AppAccess]:
-        """Clients holding a live refresh token of the user, one entry per client."""
+        """Clients holding a live refresh token of the user, or a consent of theirs, one entry
+        per client: whatever lets an app in without asking again is listed and revocable."""
         now = self._clock()
         found: dict[str, AppAccess] = {}
         with self._db() as s:
@@ -133,11 +137,17 @@ class AccountService:
                     grant.scope,
                     aware(grant.created_at),
                 )
+        for client_id, (scopes, since) in self._consent.consented_clients(user_id).items():
+            if client_id not in found:
+                client = self._clients.get(client_id)
+                name = client.name if client else client_id
+                found[client_id] = AppAccess(client_id, name, " ".join(scopes), aware(since))
         return list(found.values())
 
     def revoke_app(self, user_id: str, client_id: str) -> bool:
-        """Revoke every grant the user gave `client_id`: its refresh tokens stop working and its
-        access tokens fail introspection."""
+        """Revoke every grant the user gave `client_id` — its refresh tokens stop working and
+        its access tokens fail introspection — and withdraw the consents behind them, so the
+        app cannot come back silently (prompt=none) with a new code."""
         with self._db.begin() as s:
             grants = list(
                 s.scalars(
@@ -161,9 +171,10 @@ class AccountService:
                     ),
                     session=s,
                 )
-        if grants:
+        withdrawn = self._consent.withdraw(user_id, client_id)
+        if grants or withdrawn:
             self._notify(user_id, "app_revoked")
-        return bool(grants)
+        return bool(grants or withdrawn)
 
     # -- password ------------------------------------------------------------------------------
     def change_password(

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditEvent, AuditSink, Outcome
 from idp.client_metadata import check_metadata_types
 from idp.clients import Client, ClientRegistry
-from idp.clock import Clock, aware, epoch
+from idp.clock import Clock, epoch
 from idp.errors import InvalidInput, InvalidMetadata
 from idp.models import InitialAccessToken
 from idp.secrets import new_secret, secret_hash
@@ -70,16 +71,8 @@ class Registration:
     def register(self, token: str | None, body: Any) -> tuple[Client, str | None]:
         if not isinstance(body, dict):
             raise RegistrationError("invalid_client_metadata", "body must be a JSON object")
-        now = self._clock()
-        with self._db.begin() as s:
-            row = s.get(InitialAccessToken, secret_hash(token)) if token else None
-            if row is None or row.uses_left < 1 or aware(row.expires_at) <= now:
-                self._audit.record(AuditEvent("client.register", Outcome.DENIED), session=s)
-                raise RegistrationError(
-                    "invalid_token", "a valid initial access token is required", 401
-                )
-            row.uses_left -= 1
-            org_id = row.org_id
+        digest = secret_hash(token) if token else None
+        org_id = self._spend_use(digest)
         meta = {k: body[k] for k in REGISTRABLE if k in body}
         name = body.get("client_name") or "Unnamed client"
         try:
@@ -92,9 +85,49 @@ class Registration:
                 actor="registration",
             )
         except InvalidInput as exc:
+            self._give_back_use(digest)
             named = "redirect_uri" in str(exc) and not isinstance(exc, InvalidMetadata)
             code = "invalid_redirect_uri" if named else "invalid_client_metadata"
             raise RegistrationError(code, str(exc)) from exc
+        except BaseException:
+            self._give_back_use(digest)
+            raise
+
+    def _spend_use(self, digest: str | None) -> str | None:
+        """Take one use of the initial access token, atomically (a single-use token cannot
+        register two clients in parallel); returns its organisation. The use is given back
+        when the registration then fails."""
+        now = self._clock()
+        with self._db.begin() as s:
+            taken = (
+                s.execute(
+                    update(InitialAccessToken)
+                    .where(
+                        InitialAccessToken.token_hash == digest,
+                        InitialAccessToken.uses_left > 0,
+                        InitialAccessToken.expires_at > now,
+                    )
+                    .values(uses_left=InitialAccessToken.uses_left - 1)
+                    .returning(InitialAccessToken.org_id)
+                ).first()
+                if digest
+                else None
+            )
+            if taken is None:  # audited in the transaction, which is committed, not undone
+                self._audit.record(AuditEvent("client.register", Outcome.DENIED), session=s)
+        if taken is None:
+            raise RegistrationError(
+                "invalid_token", "a valid initial access token is required", 401
+            )
+        return str(taken[0]) if taken[0] is not None else None
+
+    def _give_back_use(self, digest: str | None) -> None:
+        with self._db.begin() as s:
+            s.execute(
+                update(InitialAccessToken)
+                .where(InitialAccessToken.token_hash == digest)
+                .values(uses_left=InitialAccessToken.uses_left + 1)
+            )
 
     def response(self, client: Client, secret: str | None) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -27,3 +27,12 @@ class SubjectMapper:
             return user_id
         digest = self._mac.mac("pairwise-sub", f"{client.sector_identifier}|{user_id}".encode())
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def sid_for(self, client: Client, sid: str) -> str:
+        """The SSO session's id as this client sees it: for a pairwise client a keyed MAC of
+        (sector, sid), since one sign-in's sid is the same at every app it reached and would
+        otherwise let two sectors join their pairwise subjects."""
+        if client.subject_type != "pairwise":
+            return sid
+        digest = self._mac.mac("pairwise-sid", f"{client.sector_identifier}|{sid}".encode())
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

@@ -31,6 +31,9 @@ class InvalidToken(Exception):
 @dataclass(frozen=True)
 class AccessClaims:
     claims: dict[str, Any]
+    # Our internal user id, from the token's grant: never in the token itself, where a pairwise
+    # client's `sub` would be undone by it.
+    user_id: str | None = None
 
     @property
     def jti(self) -> str:
@@ -39,11 +42,6 @@ class AccessClaims:
     @property
     def client_id(self) -> str:
         return str(self.claims["client_id"])
-
-    @property
-    def user_id(self) -> str | None:
-        """Our internal user id (`sub` may be pairwise)."""
-        return self.claims.get("uid")
 
     @property
     def scopes(self) -> set[str]:
@@ -106,14 +104,13 @@ class TokenService:
             claims["sub"] = client.client_id  # RFC 9068 §2.2: the client acts for itself
         else:
             claims["sub"] = self._subjects.for_client(client, user.user_id)
-            claims["uid"] = user.user_id
             claims["auth_time"] = user.auth_time
             if user.acr:
                 claims["acr"] = user.acr
             if user.amr:
                 claims["amr"] = user.amr
             if user.sid:
-                claims["sid"] = user.sid
+                claims["sid"] = self._subjects.sid_for(client, user.sid)
             if user.grant_id:
                 claims["gid"] = user.grant_id
         return self._keys.sign(claims, "RS256", typ=ACCESS_TOKEN_TYP)
@@ -152,6 +149,7 @@ class TokenService:
             raise InvalidToken("claims")
         if not isinstance(claims.get("exp"), int) or claims["exp"] <= epoch(self._clock()):
             raise InvalidToken("expired")
+        user_id = None
         with self._db() as s:
             if s.get(RevokedAccessToken, str(claims["jti"])) is not None:
                 raise InvalidToken("revoked")
@@ -160,7 +158,8 @@ class TokenService:
                 grant = s.get(Grant, gid)
                 if grant is None or grant.revoked_at is not None:
                     raise InvalidToken("grant revoked")
-        return AccessClaims(claims)
+                user_id = grant.user_id
+        return AccessClaims(claims, user_id)
 
     def revoke_access_token(self, claims: AccessClaims) -> None:
         exp = datetime.fromtimestamp(int(claims.claims["exp"]), tz=self._clock().tzinfo)

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass
 
 from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oidc.rpinitiated import EndSessionRequest
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -275,7 +276,7 @@ async def logout(request: Request) -> Response:
     params = dict(req.query + req.form)
     lang = pg.lang(request, params.get("ui_locales"))
 
-    def validate() -> object:
+    def validate() -> EndSessionRequest:
         with svc.db() as db:
             return svc.logout.validate(svc.server.oauth_request(req, db))
 
@@ -292,16 +293,13 @@ async def logout(request: Request) -> Response:
     confirmed = request.method == "POST" and params.get("confirm") == "yes"
     if confirmed and not pg.csrf.check(request, "logout", params.get("csrf_token")):
         return pg.failure(request, "csrf", lang=lang)
-    if getattr(validated, "needs_confirmation", True) and not confirmed:
-        keep = [
-            (k, v)
-            for k, v in params.items()
-            if k in ("client_id", "post_logout_redirect_uri", "state", "ui_locales", "logout_hint")
-        ]
+    session = session_of(request, svc)
+    if svc.logout.must_ask(validated, session) and not confirmed:
+        kept = ("client_id", "id_token_hint", "post_logout_redirect_uri", "state", "ui_locales")
+        keep = [(k, v) for k, v in params.items() if k in (*kept, "logout_hint")]
         return pg.render(
             request, "logout_confirm.html", lang=lang, csrf_purpose="logout", params=keep
         )
-    session = session_of(request, svc)
     if session is not None:
         await run_in_threadpool(lambda: svc.logout.end(session.sid, actor=session.user_id))
         request.app.state.backchannel_kick()
@@ -335,7 +333,13 @@ def choose_language(request: Request) -> Response:
     response = RedirectResponse(target, status_code=303)
     if chosen in LOCALES:
         response.set_cookie(
-            LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax", httponly=True, path="/"
+            LANG_COOKIE,
+            chosen,
+            max_age=365 * 24 * 3600,
+            samesite="lax",
+            httponly=True,
+            path="/",
+            secure=services(request).settings.secure_cookies,
         )
     return response
 

@@ -39,7 +39,7 @@ def id_token_claims(ctx: ServerContext, request: OAuthRequest, token: dict[str, 
     if principal.amr:
         claims["amr"] = principal.amr
     if principal.sid:
-        claims["sid"] = principal.sid
+        claims["sid"] = ctx.subjects.sid_for(client, principal.sid)
     if token.get("access_token"):
         at_hash = create_half_hash(token["access_token"], alg)
         if at_hash is not None:

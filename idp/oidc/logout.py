@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
@@ -23,6 +24,7 @@ from audit import AuditEvent, Outcome
 from audit.driver import DriverStatements
 from idp.clock import epoch
 from idp.http import OAuthRequest
+from idp.keys import InvalidSignature
 from idp.models import LogoutDelivery
 from idp.outbound import OutboundRefused
 from idp.sessions import ActiveSession, SsoSessions
@@ -45,6 +47,23 @@ class EndSession(EndSessionEndpoint):
 
     def get_server_jwks(self) -> dict[str, Any]:
         return self.ctx.keys.jwks()
+
+    def _validate_id_token_hint(self, id_token_hint: str) -> dict[str, Any]:
+        """An ID token this provider issued (§2), and only that: an access token or a logout
+        token is signed with the same keys, but is not a hint (`typ` tells them apart)."""
+        try:
+            claims = self.ctx.keys.verify(id_token_hint)
+        except InvalidSignature as exc:
+            raise InvalidRequestError("id_token_hint is not an ID token of this provider") from exc
+        header = claims.pop("_header", {})
+        if (
+            str(header.get("typ", "JWT")).upper() != "JWT"
+            or claims.get("iss") != self.ctx.issuer
+            or not isinstance(claims.get("aud"), str)
+            or not isinstance(claims.get("sub"), str)
+        ):
+            raise InvalidRequestError("id_token_hint is not an ID token of this provider")
+        return claims
 
     def end_session(self, end_session_request: EndSessionRequest) -> None:
         """Not used: LogoutService ends the session once the request is confirmed."""
@@ -78,6 +97,24 @@ class LogoutService:
     def validate(self, request: OAuthRequest) -> EndSessionRequest:
         """Raises Authlib's InvalidRequestError for a bad id_token_hint or client mismatch."""
         return self.endpoint.validate_request(request)
+
+    def must_ask(self, request: EndSessionRequest, session: ActiveSession | None) -> bool:
+        """Whether to ask the user before signing out (RP-Initiated Logout §2, §6).
+
+        With a session, going ahead unasked needs an ID token of that very session as the
+        hint: its `sub` and `sid` as the hint's client sees them. Any other ID token of ours
+        (another user's, an older session's) would let a link end someone's session and send
+        them to its app. Without a session there is nothing to end: a valid hint suffices."""
+        claims = request.id_token_claims
+        if claims is None or request.client is None:
+            return True
+        if session is None:
+            return False
+        client = request.client
+        return not (
+            claims.get("sub") == self.ctx.subjects.for_client(client, session.user_id)
+            and claims.get("sid") == self.ctx.subjects.sid_for(client, session.sid)
+        )
 
     def end(self, sid: str, *, actor: str, reason: str = "logout") -> ActiveSession | None:
         """End the session and queue back-channel logout for every client in it."""
@@ -117,7 +154,7 @@ class LogoutService:
             "exp": now + LOGOUT_TOKEN_TTL,
             "jti": uuid.uuid4().hex,
             "sub": self.ctx.subjects.for_client(client, session.user_id),
-            "sid": session.sid,
+            "sid": self.ctx.subjects.sid_for(client, session.sid),
             "events": {BACKCHANNEL_EVENT: {}},
         }
         return self.ctx.keys.sign(claims, client.id_token_signed_response_alg, typ="logout+jwt")
