@@ -9,7 +9,6 @@ database (SQLite, PostgreSQL) and Redis, and what is counted is how many secrets
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,37 +18,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.services import build_services
 from tests.oidc_rp import csrf_of
 
 PASSWORD = "gunung-salak-berkabut"
-REDIS_URL = "redis://127.0.0.1:6379/0"
 RACERS = 24
 
 
 @pytest.fixture(params=["database", "redis"])
-def make(request, settings, clock):
+def make(request, workers):
     """Services on the test's database, their counters in the database or in Redis."""
-    built: list[Any] = []
-    prefix = f"satupintu-test-{uuid.uuid4().hex[:8]}:"
-
-    def build(**overrides: Any) -> Any:
-        if request.param == "redis":
-            overrides.update(redis_url=REDIS_URL, redis_prefix=prefix)
-        svc = build_services(settings.model_copy(update=overrides), clock=clock)
-        svc.keys.ensure()
-        built.append(svc)
-        return svc
-
-    yield build
-    for svc in built:
-        svc.close()
-    if request.param == "redis":
-        import redis
-
-        client = redis.Redis.from_url(REDIS_URL)
-        for key in client.scan_iter(f"{prefix}*"):
-            client.delete(key)
+    prefix = request.getfixturevalue("redis_prefix") if request.param == "redis" else None
+    return lambda **overrides: workers(redis=prefix, **overrides)
 
 
 class Counted:
