@@ -232,7 +232,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         timedelta(seconds=settings.session_ttl),
         timedelta(seconds=settings.session_idle_ttl),
     )
-    interactions = Interactions(db, clock)
+    interactions = Interactions(db, clock, secret.key("interaction-login-hint"))
     pending = PendingSignIns(db, audit, clock, timedelta(seconds=settings.second_factor_ttl))
 
     def trusted(client_id: str) -> bool:

@@ -27,9 +27,8 @@ from idp.clients import Client
 from idp.clock import aware, epoch
 from idp.consent_gate import ConsentGate
 from idp.http import HttpRequest, HttpResponse
-from idp.interactions import Interactions
+from idp.interactions import Interactions, ParkedRequest
 from idp.mfa.policy import MfaPolicy
-from idp.models import Interaction
 from idp.principal import Principal
 from idp.server import OpenIDProvider
 from idp.sessions import ActiveSession, SsoSessions
@@ -121,7 +120,7 @@ class AuthorizationFlow:
         req: HttpRequest,
         db: Session,
         session: ActiveSession | None,
-        resumed: Interaction | None = None,
+        resumed: ParkedRequest | None = None,
     ) -> Decision:
         for _k, v in req.query + req.form:
             if len(v) > MAX_PARAM_LENGTH:

@@ -83,3 +83,19 @@ def test_revoking_an_app_withdraws_what_it_was_granted(web, services):
         c, scope="openid profile offline_access", challenge=pkce()[1], prompt="none"
     )
     assert query_of(web.get(url).headers["location"]).get("error") == "consent_required"
+
+
+def test_a_login_hint_is_stored_only_sealed(web, services):
+    """A parked authorization request keeps the app's login_hint (a NIK, an email) sealed; the
+    login page still shows it to the citizen."""
+    from sqlalchemy import select
+
+    from idp.models import Interaction
+
+    c = register(services)
+    url, _ = authorize_url(c, challenge=pkce()[1], login_hint="3201011501900001")
+    location = web.get(url).headers["location"]
+    with services.db() as s:
+        stored = str(s.scalars(select(Interaction.params)).one())
+    assert "3201011501900001" not in stored
+    assert "3201011501900001" in web.get(location).text
