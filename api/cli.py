@@ -141,8 +141,10 @@ def serve(
     """Serve the identity provider."""
     import uvicorn
 
+    from api.http_protocol import http_protocol
     from api.server_log import log_config
 
+    settings = _settings()
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -152,10 +154,11 @@ def serve(
         proxy_headers=True,
         log_level="info",
         log_config=log_config(),  # no query value reaches the log (api/server_log.py)
-        access_log=_settings().access_log,
+        access_log=settings.access_log,
         server_header=False,
-        # httptools, with each response's head and body in one write (api/http_protocol.py)
-        http="api.http_protocol:CoalescingHttpToolsProtocol",
+        # httptools, the request head bounded by the settings' limits and each response's head
+        # and body in one write (api/http_protocol.py)
+        http=http_protocol(settings),
     )
 
 

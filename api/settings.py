@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     # uvicorn's per-request access log line, every query value shown as *** (api/server_log.py).
     # Off when a load balancer already logs requests.
     access_log: bool = True
+    # The request head (request line and header fields) the HTTP protocol reads, counted as it
+    # arrives: a head over max_header_bytes gets 431 (414 while still in the request line), one
+    # with more than max_headers fields 431, and the connection is closed (api/http_protocol.py).
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    max_headers: int = Field(default=100, ge=16)
 
     # Outbound calls (back-channel logout, jwks_uri, sector_identifier_uri): SSRF guard. Global
     # unicast addresses, and those inside these networks: comma-separated CIDRs, e.g.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from api.http_protocol import _CoalescingTransport
+from api.http_protocol import _CoalescingTransport, http_protocol
+from api.settings import Settings
 
 
 class Recorded:
@@ -82,7 +83,7 @@ def test_a_live_server_answers_through_it() -> None:
         app,
         host="127.0.0.1",
         port=0,
-        http="api.http_protocol:CoalescingHttpToolsProtocol",
+        http=http_protocol(Settings()),
         lifespan="off",
         log_level="warning",
     )
