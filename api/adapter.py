@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 from fastapi import Request
 from fastapi.responses import Response
 
-from idp.http import HttpRequest, HttpResponse
+from idp.oauth.requests import HttpRequest, HttpResponse
 
 MAX_FORM_FIELDS = 64
 

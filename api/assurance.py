@@ -6,7 +6,7 @@ walks every route of the app, refuses to pass one without a declaration, and cal
 sign-in whose second factor is still due, expecting nothing but the second-factor step to open.
 
 A sign-in whose password was right but whose second factor is due is not a session: it has a
-cookie and a table of its own (idp.pending_signins), which only `second_factor_step` reads.
+cookie and a table of its own (idp.signin.pending), which only `second_factor_step` reads.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 
 from api.services import Services
-from idp.sessions import ActiveSession
+from idp.signin.sessions import ActiveSession
 
 
 class Assurance(StrEnum):

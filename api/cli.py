@@ -36,7 +36,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON out
 
 
 class AdminRoleOpt(StrEnum):
-    """Who a client of the admin API acts for (idp.admin_access)."""
+    """Who a client of the admin API acts for (idp.oauth.admin_access)."""
 
     national = "national"
     organisation = "organisation"

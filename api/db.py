@@ -10,14 +10,14 @@ from sqlalchemy.engine import Engine
 
 import audit.log
 import consent.records
-import idp.models
+import idp.schema
 import vault.keystore
 
 # Every package's tables, in one list for Alembic and for test set-up.
 METADATA: list[MetaData] = [
     vault.keystore.Base.metadata,
     audit.log.Base.metadata,
-    idp.models.Base.metadata,
+    idp.schema.METADATA,
     consent.records.Base.metadata,
 ]
 

@@ -15,9 +15,9 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import pages
 from api.errors import problem
 from api.services import Services
-from idp.mfa.factors import merge_amr
-from idp.mfa.policy import acr_for
-from idp.sessions import ActiveSession
+from idp.signin.mfa.factors import merge_amr
+from idp.signin.mfa.policy import acr_for
+from idp.signin.sessions import ActiveSession
 
 MAX_JSON = 64 * 1024
 _COOKIE_VALUE = re.compile(r"[A-Za-z0-9_-]{16,128}")

@@ -12,40 +12,40 @@ from api.db import make_engine
 from api.settings import ALLOW_NETWORKS_ENV, Settings
 from audit import AuditEvent, AuditLog, Outcome
 from consent.records import ConsentRegistry
-from idp.account import AccountService
-from idp.account_tokens import AccountTokens
-from idp.authorize import AuthorizationFlow
-from idp.client_uris import ClientUriCheck
-from idp.clients import ClientRegistry
+from idp.accounts.orgs import Organisations
+from idp.accounts.password_policy import PasswordPolicy
+from idp.accounts.passwords import Argon2Params, PasswordHasher
+from idp.accounts.users import UserDirectory
 from idp.clock import Clock, system_clock
 from idp.housekeeping import Housekeeping
-from idp.interactions import Interactions
-from idp.keys import KeyRing
-from idp.mail import FileOutbox, Mailer, SmtpConfig, SmtpMailer
-from idp.mfa.factors import SecondFactors
-from idp.mfa.policy import MfaPolicy
-from idp.mfa.recovery import RecoveryCodes
-from idp.mfa.totp import TotpFactors
-from idp.mfa.webauthn import WebAuthnFactors
-from idp.notices import Notifier
+from idp.oauth.client_uris import ClientUriCheck
+from idp.oauth.clients import ClientRegistry
+from idp.oauth.keys import KeyRing
+from idp.oauth.registration import Registration
+from idp.oauth.subjects import SubjectMapper
+from idp.oauth.tokens import TokenService
+from idp.oidc.authorize import AuthorizationFlow
 from idp.oidc.claims import ClaimsSource
+from idp.oidc.interactions import Interactions
 from idp.oidc.logout import LogoutService
-from idp.orgs import Organisations
+from idp.oidc.provider import OpenIDProvider, ServerContext
 from idp.outbound import OutboundClient, OutboundPolicy
-from idp.password_login import PasswordLogin
-from idp.password_policy import PasswordPolicy
-from idp.password_reset import PasswordReset
-from idp.passwords import Argon2Params, PasswordHasher
-from idp.pending_signins import PendingSignIns
-from idp.ratelimit import Limits, RateLimiter
-from idp.ratelimit_store import CounterStore, RedisCounterStore, SqlCounterStore
-from idp.registration import Registration
-from idp.self_registration import SelfRegistration
-from idp.server import OpenIDProvider, ServerContext
-from idp.sessions import SsoSessions
-from idp.subjects import SubjectMapper
-from idp.tokens import TokenService
-from idp.users import UserDirectory
+from idp.selfservice.account import AccountService
+from idp.selfservice.links import AccountTokens
+from idp.selfservice.mail import FileOutbox, Mailer, SmtpConfig, SmtpMailer
+from idp.selfservice.notices import Notifier
+from idp.selfservice.password_reset import PasswordReset
+from idp.selfservice.signup import SelfRegistration
+from idp.signin.mfa.factors import SecondFactors
+from idp.signin.mfa.policy import MfaPolicy
+from idp.signin.mfa.recovery import RecoveryCodes
+from idp.signin.mfa.totp import TotpFactors
+from idp.signin.mfa.webauthn import WebAuthnFactors
+from idp.signin.password import PasswordLogin
+from idp.signin.pending import PendingSignIns
+from idp.signin.ratelimit import Limits, RateLimiter
+from idp.signin.ratelimit_store import CounterStore, RedisCounterStore, SqlCounterStore
+from idp.signin.sessions import SsoSessions
 from vault import BlindIndex, EnvelopeCipher, FieldContext, KeyProvider, fields
 from vault.keystore import SubjectKeyStore
 from vault.providers.local import LocalKeyring

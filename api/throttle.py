@@ -1,4 +1,4 @@
-"""HTTP answers of the brute-force limiter (idp.ratelimit): 429 with Retry-After, as problem
+"""HTTP answers of the brute-force limiter (idp.signin.ratelimit): 429 with Retry-After, as problem
 JSON on the machine API, as an OAuth error on the token and registration endpoints."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from api.adapter import client_ip
 from api.errors import oauth_error, problem
 from api.pages import Pages
 from api.services import Services
-from idp.ratelimit import Throttled
+from idp.signin.ratelimit import Throttled
 
 
 def too_many_problem(throttled: Throttled) -> JSONResponse:

@@ -14,8 +14,8 @@ from api.errors import oauth_error
 from api.services import Services
 from api.throttle import basic_client_id, too_many_oauth
 from audit import AuditEvent, Outcome
-from idp.http import HttpRequest, HttpResponse
-from idp.ratelimit import Throttled
+from idp.oauth.requests import HttpRequest, HttpResponse
+from idp.signin.ratelimit import Throttled
 
 
 @dataclass

@@ -18,7 +18,7 @@ from api.adapter import BadForm, form_body
 from api.errors import oauth_unavailable
 from api.services import Services
 from api.token_endpoint import token_response
-from idp.http import HttpRequest
+from idp.oauth.requests import HttpRequest
 from vault import KeyUnavailable
 
 

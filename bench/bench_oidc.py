@@ -180,8 +180,9 @@ def _password_login(server: SatuPintuServer, argon2: tuple[int, int, int]) -> li
     runs and compared with their mean: argon2id's speed on this shared machine drifts by
     ±10 % within a minute, and bracketing follows the drift where one run before a round
     does not. The same rounds are also set beside the server's own hasher alone, which runs
-    argon2id in a huge-page buffer (idp.argon2_memory): that ratio is the cost of the rest of
-    a sign-in, the first one what a user of the server gets against a plain argon2-cffi."""
+    argon2id in a huge-page buffer (idp.accounts.argon2_memory): that ratio is the cost of
+    the rest of a sign-in, the first one what a user of the server gets against a plain
+    argon2-cffi."""
     cookie, body = server.login_form()
 
     def references() -> tuple[float, float]:

@@ -82,10 +82,11 @@ def measure(
         stored = ph.hash("correct horse battery staple")
         n, took, cpu = _loop(lambda: ph.verify(stored, "correct horse battery staple"), seconds)
     elif kind == "argon2-slot":
-        # The server's own hasher alone (its huge-page slot, idp.argon2_memory): beside it, the
-        # login row shows what the rest of a sign-in costs, apart from how fast argon2id runs.
-        from idp.passwords import Argon2Params
-        from idp.passwords import PasswordHasher as OwnHasher
+        # The server's own hasher alone (its huge-page slot, idp.accounts.argon2_memory):
+        # beside it, the login row shows what the rest of a sign-in costs, apart from how fast
+        # argon2id runs.
+        from idp.accounts.passwords import Argon2Params
+        from idp.accounts.passwords import PasswordHasher as OwnHasher
 
         t, m, p = argon2_params
         own = OwnHasher(Argon2Params(time_cost=t, memory_cost=m, parallelism=p), concurrency=1)

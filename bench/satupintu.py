@@ -113,8 +113,8 @@ class SatuPintuServer:
         from api.services import build_services
         from api.settings import Settings
         from idp.clock import epoch
-        from idp.models import Grant
-        from idp.principal import Principal
+        from idp.oauth.models import Grant
+        from idp.oauth.principal import Principal
         from idp.secrets import new_secret
 
         svc = build_services(Settings(var_dir=self.workdir, issuer=self.url))

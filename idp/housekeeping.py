@@ -26,19 +26,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditEvent, AuditSink
+from idp.accounts.models import User
 from idp.clock import Clock
-from idp.models import (
-    AccountToken,
-    AuthorizationCode,
-    Interaction,
-    PendingSignIn,
-    RateCounter,
-    RefreshToken,
-    RevokedAccessToken,
-    UsedAssertion,
-    User,
-    WebAuthnChallenge,
-)
+from idp.oauth.models import AuthorizationCode, RefreshToken, RevokedAccessToken, UsedAssertion
+from idp.oidc.models import Interaction
+from idp.selfservice.models import AccountToken
+from idp.signin.mfa.models import WebAuthnChallenge
+from idp.signin.models import PendingSignIn, RateCounter
 
 REPLAY_MEMORY = timedelta(days=1)
 

@@ -18,9 +18,9 @@ from api.deps import pages, services
 from api.routers.login import wait_text
 from api.routers.signup import input_text
 from api.services import Services
-from idp.account import TooManyAttempts, WrongPassword
 from idp.errors import InvalidInput
-from idp.sessions import ActiveSession
+from idp.selfservice.account import TooManyAttempts, WrongPassword
+from idp.signin.sessions import ActiveSession
 
 router = APIRouter()
 

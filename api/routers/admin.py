@@ -2,7 +2,7 @@
 
 Callers authenticate with a Bearer access token that carries the `satupintu:admin` scope: a
 client_credentials token of a client an operator granted an administrator role. Every call is
-authorised against that role and the caller's organisation (idp.admin_access). Errors are
+authorised against that role and the caller's organisation (idp.oauth.admin_access). Errors are
 RFC 9457 problem JSON.
 """
 
@@ -21,11 +21,11 @@ from api.deps import services
 from api.errors import problem
 from api.services import Services
 from audit import AuditEvent, Outcome
-from idp.admin_access import AdminCaller, AdminRole, Forbidden
 from idp.errors import Conflict, IdpError, InvalidInput, NotFound
-from idp.ratelimit import Throttled
-from idp.scopes import ADMIN_SCOPE
-from idp.tokens import InvalidToken
+from idp.oauth.admin_access import AdminCaller, AdminRole, Forbidden
+from idp.oauth.scopes import ADMIN_SCOPE
+from idp.oauth.tokens import InvalidToken
+from idp.signin.ratelimit import Throttled
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 

@@ -27,10 +27,10 @@ from api.pages import address
 from api.routers.oauth import render_decision, resume_sync
 from api.services import Services
 from api.throttle import wait_text
-from idp.authorize import Decision
-from idp.http import HttpRequest
-from idp.mfa.policy import ACR_PWD
-from idp.password_login import LoginResult
+from idp.oauth.requests import HttpRequest
+from idp.oidc.authorize import Decision
+from idp.signin.mfa.policy import ACR_PWD
+from idp.signin.password import LoginResult
 
 router = APIRouter()
 

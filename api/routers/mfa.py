@@ -24,8 +24,8 @@ from api.pages import address
 from api.services import Services
 from api.throttle import wait_text
 from audit import AuditEvent
-from idp.mfa.webauthn import PasskeyRejected
-from idp.ratelimit import Throttled
+from idp.signin.mfa.webauthn import PasskeyRejected
+from idp.signin.ratelimit import Throttled
 
 router = APIRouter()
 

@@ -16,7 +16,10 @@ from api.pages import Pages
 from api.services import Services
 from api.throttle import request_cap, too_many_oauth
 from api.token_endpoint import token_response
-from idp.authorize import (
+from idp.oauth.registration import RegistrationError
+from idp.oauth.requests import HttpRequest, HttpResponse
+from idp.oauth.tokens import InvalidToken
+from idp.oidc.authorize import (
     Decision,
     NeedConsent,
     NeedEnrolment,
@@ -25,10 +28,7 @@ from idp.authorize import (
     Redirect,
     ShowError,
 )
-from idp.http import HttpRequest, HttpResponse
-from idp.ratelimit import Throttled
-from idp.registration import RegistrationError
-from idp.tokens import InvalidToken
+from idp.signin.ratelimit import Throttled
 
 router = APIRouter()
 

@@ -26,8 +26,8 @@ from api.mfa_web import (
 )
 from api.services import Services
 from idp.errors import IdpError
-from idp.mfa.webauthn import PasskeyRejected
-from idp.sessions import ActiveSession
+from idp.signin.mfa.webauthn import PasskeyRejected
+from idp.signin.sessions import ActiveSession
 
 router = APIRouter(prefix="/account/security")
 

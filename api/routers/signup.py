@@ -17,9 +17,9 @@ from api.pages import Pages, address
 from api.routers.login import wait_text
 from api.services import Services
 from api.throttle import request_cap
+from idp.accounts.nik import InvalidNik
+from idp.accounts.password_policy import WeakPassword
 from idp.errors import InvalidInput
-from idp.nik import InvalidNik
-from idp.password_policy import WeakPassword
 
 router = APIRouter()
 log = logging.getLogger("satupintu.signup")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from idp.clients import Client
-from idp.subjects import SubjectMapper
-from idp.users import UserDirectory
+from idp.accounts.users import UserDirectory
+from idp.oauth.clients import Client
+from idp.oauth.subjects import SubjectMapper
 
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "profile": ("name", "preferred_username", "updated_at"),

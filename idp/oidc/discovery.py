@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from idp.clients import AUTH_METHODS, SIGNING_ALGS
-from idp.mfa.policy import ACR_VALUES
+from idp.oauth.clients import AUTH_METHODS, SIGNING_ALGS
+from idp.oauth.scopes import OIDC_SCOPES
 from idp.oidc.claims import claims_supported
-from idp.scopes import OIDC_SCOPES
+from idp.signin.mfa.policy import ACR_VALUES
 
 
 def provider_metadata(issuer: str, *, registration: bool = True) -> dict[str, Any]:

@@ -10,12 +10,12 @@ from authlib.oidc.core.util import create_half_hash
 from sqlalchemy import select
 
 from idp.clock import epoch
-from idp.http import OAuthRequest
-from idp.models import AuthorizationCode
-from idp.principal import Principal
+from idp.oauth.models import AuthorizationCode
+from idp.oauth.principal import Principal
+from idp.oauth.requests import OAuthRequest
 
 if TYPE_CHECKING:
-    from idp.server import ServerContext
+    from idp.oidc.provider import ServerContext
 
 
 def id_token_claims(ctx: ServerContext, request: OAuthRequest, token: dict[str, Any]) -> dict:

@@ -23,14 +23,14 @@ from sqlalchemy.engine import Engine
 from audit import AuditEvent, Outcome
 from audit.driver import DriverStatements
 from idp.clock import epoch
-from idp.http import OAuthRequest
-from idp.keys import InvalidSignature
-from idp.models import LogoutDelivery
+from idp.oauth.keys import InvalidSignature
+from idp.oauth.requests import OAuthRequest
+from idp.oidc.models import LogoutDelivery
 from idp.outbound import OutboundRefused
-from idp.sessions import ActiveSession, SsoSessions
+from idp.signin.sessions import ActiveSession, SsoSessions
 
 if TYPE_CHECKING:
-    from idp.server import ServerContext
+    from idp.oidc.provider import ServerContext
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_TTL = 120

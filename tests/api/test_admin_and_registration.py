@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from idp.errors import InvalidInput
-from idp.models import ClientRecord
+from idp.oauth.models import ClientRecord
 from tests.oidc_rp import Registered, code_flow, exchange, register, sign_in_and_read_claims
 
 # Outbound URIs the guard blocks (the tests allow loopback only), and the address each names.

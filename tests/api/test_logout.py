@@ -8,7 +8,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from idp.models import ClientRecord
+from idp.oauth.models import ClientRecord
 from idp.oidc.logout import MAX_ATTEMPTS
 from tests.oidc_rp import authorize_url, code_flow, csrf_of, exchange, pkce, query_of, register
 from tests.receiver import Receiver

@@ -174,7 +174,7 @@ def test_passwordless_passkey_sign_in(web, services, user):
 def test_no_factor_enrolled_shows_enrol_page_and_no_code(web, services, user):
     org = services.orgs.create("Dinas Kesehatan")
     with services.db.begin() as s:
-        from idp.models import Organisation
+        from idp.accounts.models import Organisation
 
         s.get(Organisation, org.id).require_mfa = True
     client, _secret = services.clients.create(

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from idp.clients import validate_redirect_uri
 from idp.errors import InvalidInput
+from idp.oauth.clients import validate_redirect_uri
 
 CB = ["https://app.example/cb"]
 

@@ -90,7 +90,7 @@ def test_a_login_hint_is_stored_only_sealed(web, services):
     login page still shows it to the citizen."""
     from sqlalchemy import select
 
-    from idp.models import Interaction
+    from idp.oidc.models import Interaction
 
     c = register(services)
     url, _ = authorize_url(c, challenge=pkce()[1], login_hint="3201011501900001")

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from idp.errors import InvalidInput
-from idp.models import ClientRecord
+from idp.oauth.models import ClientRecord
 from tests.api.test_admin_and_registration import admin_token
 from tests.receiver import Receiver
 

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from audit.driver import DriverStatement, DriverStatements
-from idp.models import SsoSession
+from idp.signin.models import SsoSession
 
 T = SsoSession.__table__
 KEYS = ("id", "user_id", "secret_hash", "auth_time", "acr", "amr", "created_at")

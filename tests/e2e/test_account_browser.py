@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext
 
 from api.i18n import load_catalogs
-from idp.mail import FileOutbox
+from idp.selfservice.mail import FileOutbox
 from tests.e2e.citizen import Citizen
 from tests.e2e.live import Deployment
 from tests.e2e.rp import RegionalApp

@@ -26,7 +26,7 @@ import pyotp
 import pytest
 from oic.oic.message import AccessTokenResponse
 
-from idp.mail import FileOutbox
+from idp.selfservice.mail import FileOutbox
 from tests.conftest import PG_ADMIN_URL
 from tests.e2e.http_citizen import HttpCitizen
 from tests.e2e.live import Deployment, PostgresDatabase

@@ -6,7 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from idp.models import AccountToken, RateCounter, RevokedAccessToken, UsedAssertion
+from idp.oauth.models import RevokedAccessToken, UsedAssertion
+from idp.selfservice.models import AccountToken
+from idp.signin.models import RateCounter
 from vault.keystore import SubjectKey
 
 

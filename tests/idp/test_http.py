@@ -6,7 +6,7 @@ import pytest
 from authlib.common.security import is_secure_transport
 from authlib.oauth2.rfc6749 import InsecureTransportError, OAuth2Request
 
-from idp.http import HttpRequest, OAuthRequest, check_transport
+from idp.oauth.requests import HttpRequest, OAuthRequest, check_transport
 
 
 def test_oauth_request_sets_everything_authlibs_own_constructor_sets():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from idp.models import SigningKey
+from idp.oauth.models import SigningKey
 
 
 def test_rotation_keeps_old_keys_published_until_tokens_expire(services, clock):

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from idp.mail import FileOutbox, MailError, SmtpConfig, SmtpMailer
-from idp.notices import notice
+from idp.selfservice.mail import FileOutbox, MailError, SmtpConfig, SmtpMailer
+from idp.selfservice.notices import notice
 
 
 class Collect(Message):

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from idp.nik import InvalidNik, parse_nik
+from idp.accounts.nik import InvalidNik, parse_nik
 
 TODAY = date(2026, 11, 24)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from idp.password_policy import PasswordPolicy, WeakPassword
-from idp.passwords import Argon2Params, PasswordHasher
-from idp.users import UserDirectory
+from idp.accounts.password_policy import PasswordPolicy, WeakPassword
+from idp.accounts.passwords import Argon2Params, PasswordHasher
+from idp.accounts.users import UserDirectory
 from vault import BlindIndex
 
 

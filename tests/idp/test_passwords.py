@@ -9,8 +9,8 @@ from typing import Any
 
 from argon2.low_level import ffi
 
-from idp.argon2_memory import HashMemory
-from idp.passwords import Argon2Params, PasswordHasher
+from idp.accounts.argon2_memory import HashMemory
+from idp.accounts.passwords import Argon2Params, PasswordHasher
 
 FAST = Argon2Params(time_cost=1, memory_cost=1024, parallelism=1)
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from audit.log import AuditRecord
-from idp.models import User
+from idp.accounts.models import User
 from vault import IntegrityFailure, SubjectErased
 from vault.keystore import SubjectKey
 from vault.provider import wrapped_version

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from idp.models import User
+from idp.accounts.models import User
 from tests.api.test_admin_and_registration import admin_token
 from tests.oidc_rp import code_flow, register
 from vault.keystore import SubjectKey

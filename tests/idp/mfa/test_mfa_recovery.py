@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from idp.models import RecoveryCode
+from idp.signin.mfa.models import RecoveryCode
 
 
 def test_codes_are_single_use_and_hashed(services):

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pyotp
 from sqlalchemy import select
 
-from idp.models import TotpFactor
+from idp.signin.mfa.models import TotpFactor
 
 
 def _user(services, name="siti"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from idp.mfa.webauthn import PasskeyRejected
+from idp.signin.mfa.webauthn import PasskeyRejected
 from tests.soft_authenticator import SoftAuthenticator
 
 

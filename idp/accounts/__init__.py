@@ -1,0 +1,1 @@
+"""Accounts: organisations, users, NIK and passwords (hashing, argon2 memory, policy)."""
