@@ -26,9 +26,10 @@ from idp.oauth.subjects import SubjectMapper
 from idp.oauth.tokens import TokenService
 from idp.oidc.authorize import AuthorizationFlow
 from idp.oidc.claims import ClaimsSource
+from idp.oidc.context import ProviderContext
 from idp.oidc.interactions import Interactions
 from idp.oidc.logout import LogoutService
-from idp.oidc.provider import OpenIDProvider, ServerContext
+from idp.oidc.provider import OpenIDProvider
 from idp.outbound import OutboundClient, OutboundPolicy
 from idp.selfservice.account import AccountService
 from idp.selfservice.links import AccountTokens
@@ -209,7 +210,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         access_ttl=settings.access_token_ttl,
         refresh_ttl=settings.refresh_token_ttl,
     )
-    ctx = ServerContext(
+    ctx = ProviderContext(
         db=db,
         clock=clock,
         issuer=settings.issuer_base,

@@ -5,20 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
 from audit import AuditEvent
 from idp.clock import aware, epoch
-from idp.oauth.grants.authorization_code import AUTH_METHODS
+from idp.oauth.clients import AUTH_METHODS
+from idp.oauth.context import ServerContext
 from idp.oauth.models import RefreshToken
 from idp.oauth.requests import OAuthRequest
 from idp.oauth.tokens import AccessClaims, InvalidToken
-
-if TYPE_CHECKING:
-    from idp.oidc.provider import ServerContext
 
 CONFIDENTIAL_AUTH = [m for m in AUTH_METHODS if m != "none"]
 
@@ -145,7 +143,7 @@ class Introspection(_PresentedToken, IntrospectionEndpoint):
 
 class Revocation(_PresentedToken, RevocationEndpoint):
     # Public clients may revoke their own tokens (RFC 7009 §2.1).
-    CLIENT_AUTH_METHODS = AUTH_METHODS
+    CLIENT_AUTH_METHODS = list(AUTH_METHODS)
 
     def revoke_token(self, token: FoundToken, request: OAuthRequest) -> None:
         if token.access is not None:

@@ -113,7 +113,8 @@ class OAuthRequest(OAuth2Request):
     """Authlib's request with the database session of this HTTP request attached."""
 
     def __init__(self, req: HttpRequest, db: Session | Callable[[], Session]) -> None:
-        # What OAuth2Request.__init__ sets (tests/idp/test_http.py holds the two together),
+        # What OAuth2Request.__init__ sets (tests/idp/oauth/test_requests.py holds the two
+        # together),
         # with its transport check on the issuer alone.
         check_transport(req.url)
         self.method, self.uri, self.headers = req.method, req.url, Headers(req.headers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from authlib.oauth2.rfc6749 import scope_to_list
 from authlib.oidc.core import OpenIDCode, OpenIDToken
@@ -13,12 +13,10 @@ from idp.clock import epoch
 from idp.oauth.models import AuthorizationCode
 from idp.oauth.principal import Principal
 from idp.oauth.requests import OAuthRequest
-
-if TYPE_CHECKING:
-    from idp.oidc.provider import ServerContext
+from idp.oidc.context import ProviderContext
 
 
-def id_token_claims(ctx: ServerContext, request: OAuthRequest, token: dict[str, Any]) -> dict:
+def id_token_claims(ctx: ProviderContext, request: OAuthRequest, token: dict[str, Any]) -> dict:
     client = request.client
     principal: Principal = request.user
     alg = client.id_token_signed_response_alg
@@ -55,7 +53,7 @@ def id_token_claims(ctx: ServerContext, request: OAuthRequest, token: dict[str, 
 class IdTokenOnRefresh(OpenIDToken):
     """Refresh responses carry a fresh id_token too (OIDC Core §12.2)."""
 
-    def __init__(self, ctx: ServerContext) -> None:
+    def __init__(self, ctx: ProviderContext) -> None:
         self.ctx = ctx
 
     def encode_id_token(self, token: dict[str, Any], request: OAuthRequest) -> str:
@@ -64,7 +62,7 @@ class IdTokenOnRefresh(OpenIDToken):
 
 
 class IdTokenOnCode(OpenIDCode):
-    def __init__(self, ctx: ServerContext) -> None:
+    def __init__(self, ctx: ProviderContext) -> None:
         super().__init__(require_nonce=False)
         self.ctx = ctx
 

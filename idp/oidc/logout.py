@@ -12,7 +12,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import InvalidRequestError
@@ -23,14 +23,12 @@ from sqlalchemy.engine import Engine
 from audit import AuditEvent, Outcome
 from audit.driver import DriverStatements
 from idp.clock import epoch
+from idp.oauth.context import ServerContext
 from idp.oauth.keys import InvalidSignature
 from idp.oauth.requests import OAuthRequest
 from idp.oidc.models import LogoutDelivery
 from idp.outbound import OutboundRefused
 from idp.signin.sessions import ActiveSession, SsoSessions
-
-if TYPE_CHECKING:
-    from idp.oidc.provider import ServerContext
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_TTL = 120

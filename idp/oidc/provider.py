@@ -1,114 +1,35 @@
-"""The OAuth 2.0 / OpenID Connect server: Authlib's AuthorizationServer with our grants,
-extensions, client authentication and storage plugged in.
+"""The OpenID provider: Authlib's AuthorizationServer with the OAuth wing's grants, client
+authentication and endpoints, OIDC's ID token extensions, and our storage plugged in.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Error
-from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from audit import AuditEvent, AuditSink
-from idp.clock import Clock
-from idp.oauth.clients import Client, ClientRegistry
+from audit import AuditEvent
+from idp.oauth.client_auth import PrivateKeyJWT
+from idp.oauth.clients import Client
 from idp.oauth.endpoints import Introspection, Revocation
 from idp.oauth.grants.authorization_code import AuthorizationCodeGrant
 from idp.oauth.grants.client_credentials import ClientCredentialsGrant
 from idp.oauth.grants.pkce import S256CodeChallenge
 from idp.oauth.grants.refresh_token import RefreshTokenGrant
-from idp.oauth.keys import KeyRing
-from idp.oauth.models import UsedAssertion
 from idp.oauth.params import check_basic_credentials, description, malformed
 from idp.oauth.principal import Principal
 from idp.oauth.requests import HttpRequest, HttpResponse, OAuthJsonRequest, OAuthRequest
 from idp.oauth.scopes import SUPPORTED
-from idp.oauth.subjects import SubjectMapper
-from idp.oauth.tokens import TokenService
-from idp.oidc.claims import ClaimsSource
+from idp.oidc.context import ProviderContext
 from idp.oidc.id_token import IdTokenOnCode, IdTokenOnRefresh
-from idp.outbound import OutboundClient, OutboundRefused
-from idp.secrets import secret_hash
-
-
-@dataclass
-class ServerContext:
-    """Everything the grants and endpoints need, passed by constructor."""
-
-    db: sessionmaker[Session]
-    clock: Clock
-    issuer: str
-    keys: KeyRing
-    tokens: TokenService
-    subjects: SubjectMapper
-    clients: ClientRegistry
-    audit: AuditSink
-    outbound: OutboundClient
-    claims: ClaimsSource
-    code_ttl: int = 60
-    id_token_ttl: int = 3600
-    refresh_grace_seconds: int = 0
-
-
-class PrivateKeyJWT(JWTBearerClientAssertion):
-    """private_key_jwt client authentication (OIDC Core §9, RFC 7523)."""
-
-    CLIENT_AUTH_METHOD = "private_key_jwt"
-
-    def __init__(self, ctx: ServerContext) -> None:
-        super().__init__(validate_jti=True, leeway=30)
-        self.ctx = ctx
-
-    def get_audiences(self) -> list[str]:
-        return [self.ctx.issuer, f"{self.ctx.issuer}/token"]
-
-    def validate_jti(self, claims: Any, jti: str) -> bool:
-        exp = claims.get("exp")
-        expires = datetime.fromtimestamp(exp, UTC) if isinstance(exp, int) else self.ctx.clock()
-        try:
-            with self.ctx.db.begin() as s:
-                s.execute(delete(UsedAssertion).where(UsedAssertion.expires_at < self.ctx.clock()))
-                s.add(
-                    UsedAssertion(
-                        jti_hash=secret_hash(f"{claims['sub']}:{jti}"), expires_at=expires
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
-
-    def resolve_client_public_key(self, client: Client) -> KeySet:
-        """The client's registered `jwks`, or what its `jwks_uri` serves; invalid_client when
-        it has none, the jwks_uri cannot be read, or what it holds are not keys."""
-        jwks = client.metadata.get("jwks")
-        if jwks is None and client.metadata.get("jwks_uri"):
-            try:
-                jwks = self.ctx.outbound.get_json(client.metadata["jwks_uri"])
-            except OutboundRefused as exc:
-                raise InvalidClientError(
-                    description="The client's jwks_uri cannot be read."
-                ) from exc
-        keys = jwks.get("keys") if isinstance(jwks, dict) else None
-        if not isinstance(keys, list) or not keys:
-            raise InvalidClientError(description="The client has no public keys.")
-        try:
-            return KeySet.import_key_set({"keys": keys})
-        except (JoseError, ValueError, TypeError, KeyError) as exc:  # what joserfc raises
-            raise InvalidClientError(description="The client's public keys are invalid.") from exc
 
 
 class OpenIDProvider(AuthorizationServer):
-    def __init__(self, ctx: ServerContext) -> None:
+    def __init__(self, ctx: ProviderContext) -> None:
         super().__init__(scopes_supported=list(SUPPORTED))
         self.ctx = ctx
         self.register_token_generator("default", ctx.tokens)

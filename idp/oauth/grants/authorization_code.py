@@ -15,14 +15,12 @@ from authlib.oauth2.rfc6749 import grants
 from sqlalchemy import update
 
 from idp.clock import aware
-from idp.oauth.clients import Client
+from idp.oauth.clients import AUTH_METHODS, Client
 from idp.oauth.grants.copied import revoke_copied_grant
 from idp.oauth.models import AuthorizationCode, Grant
 from idp.oauth.principal import Principal
 from idp.oauth.requests import OAuthRequest
 from idp.secrets import secret_hash
-
-AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 
 
 class CodeRecord:
@@ -65,7 +63,7 @@ class CodeRecord:
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
     AUTHORIZATION_CODE_LENGTH = 43  # ~256 bits of entropy
     request: OAuthRequest
 

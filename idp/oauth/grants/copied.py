@@ -4,14 +4,10 @@ revoked, and the revocation is audited."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy.orm import Session
 
 from audit import AuditEvent, Outcome
-
-if TYPE_CHECKING:
-    from idp.oidc.provider import ServerContext
+from idp.oauth.context import ServerContext
 
 
 def revoke_copied_grant(

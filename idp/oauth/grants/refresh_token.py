@@ -14,8 +14,7 @@ from authlib.oauth2.rfc6749 import grants
 from sqlalchemy import update
 
 from idp.clock import aware
-from idp.oauth.clients import Client
-from idp.oauth.grants.authorization_code import AUTH_METHODS
+from idp.oauth.clients import AUTH_METHODS, Client
 from idp.oauth.grants.copied import revoke_copied_grant
 from idp.oauth.models import RefreshToken
 from idp.oauth.principal import Principal
@@ -38,7 +37,7 @@ class RefreshRecord:
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
     INCLUDE_NEW_REFRESH_TOKEN = True
     request: OAuthRequest
 
