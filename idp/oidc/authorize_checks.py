@@ -136,10 +136,9 @@ def redirect_uri_named(ask: Ask) -> Decision | None:
 
 
 def prompt(ask: Ask) -> Decision | None:
-    """No session, or `prompt=login` without a login during this request: log in.
-
-    `none` turns the login into login_required; `select_account` passes on (the browser's one
-    session is the account), and `consent` is `prompt_consent`'s, after the sign-in checks."""
+    """No session, or `prompt=login` without a login during this request: log in."""
+    # `select_account` passes on (the browser's one session is the account it selects), and
+    # `consent` is prompt_consent's, once the sign-in checks have passed.
     if ask.session is not None and ("login" not in ask.prompts or ask.fresh):
         return None
     return login(ask)
