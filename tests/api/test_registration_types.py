@@ -9,7 +9,7 @@ import json
 import pytest
 
 from idp.errors import InvalidInput
-from idp.oauth.clients import validate_redirect_uri
+from idp.oauth.client_metadata import validate_redirect_uri
 
 CB = ["https://app.example/cb"]
 
