@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-from api.cli_vault import erase_user, vault_app
-from api.settings import Settings
+from api.cli.common import JsonOpt, emit, erase_user, fail, guard, load_settings, services, warn
+from api.cli.vault import vault_app
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -32,8 +30,6 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(sessions_app, name="sessions")
 app.add_typer(vault_app, name="vault")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
-
 
 class AdminRoleOpt(StrEnum):
     """Who a client of the admin API acts for (idp.oauth.admin_access)."""
@@ -46,71 +42,15 @@ class AdminRoleOpt(StrEnum):
         return None if self is AdminRoleOpt.none else self.value
 
 
-def _settings() -> Settings:
-    """The settings from the environment; a bad value stops the command with what was wrong."""
-    from pydantic import ValidationError
-
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
-        _fail("--json" in sys.argv, f"invalid configuration: {problems}", 2)
-
-
-def _services(keys: bool = True):
-    from api.services import build_services
-    from vault import KeyUnavailable
-
-    try:
-        svc = build_services(_settings())
-    except KeyUnavailable as exc:
-        _fail("--json" in sys.argv, f"key service unavailable: {exc}", 3)
-    if keys:
-        svc.keys.ensure()
-    return svc
-
-
-def _emit(as_json: bool, data: Any, human: Callable[[Any], str]) -> None:
-    if as_json:
-        typer.echo(json.dumps(data, indent=2, default=str))
-    else:
-        typer.echo(human(data))
-
-
-def _fail(as_json: bool, message: str, code: int = 1) -> NoReturn:
-    if as_json:
-        typer.echo(json.dumps({"error": message}), err=True)
-    else:
-        typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _warn(as_json: bool, message: str) -> None:
-    """Accepted, but may not work yet: said on stderr, so stdout stays the result."""
-    typer.echo(json.dumps({"warning": message}) if as_json else f"warning: {message}", err=True)
-
-
-def _guard(as_json: bool, fn: Callable[[], Any]) -> Any:
-    from idp.errors import IdpError
-    from vault import KeyUnavailable
-
-    try:
-        return fn()
-    except IdpError as exc:
-        _fail(as_json, str(exc))
-    except KeyUnavailable as exc:
-        _fail(as_json, f"key service unavailable: {exc}", 3)
-
-
 @app.command()
 def migrate(as_json: JsonOpt = False) -> None:
     """Create or upgrade the database schema."""
     from api.migrate import upgrade
 
-    settings = _settings()
+    settings = load_settings()
     upgrade(settings)
-    _services().close()  # first run: keyring and signing keys
-    _emit(
+    services().close()  # first run: keyring and signing keys
+    emit(
         as_json,
         {"status": "ok", "database": settings.db_url.split("@")[-1]},
         lambda d: f"database migrated: {d['database']}",
@@ -120,12 +60,12 @@ def migrate(as_json: JsonOpt = False) -> None:
 @app.command()
 def housekeeping(as_json: JsonOpt = False) -> None:
     """Drop expired codes, tokens, challenges and counters now (the server also does it hourly)."""
-    svc = _services()
+    svc = services()
     try:
         dropped = svc.housekeeping.run()
     finally:
         svc.close()
-    _emit(
+    emit(
         as_json,
         {"dropped": dropped},
         lambda d: "\n".join(f"{t}: {n}" for t, n in d["dropped"].items()),
@@ -144,7 +84,7 @@ def serve(
     from api.http_protocol import http_protocol
     from api.server_log import log_config
 
-    settings = _settings()
+    settings = load_settings()
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -166,9 +106,9 @@ def serve(
 def orgs_create(
     name: Annotated[str, typer.Option(help="Organisation name")], as_json: JsonOpt = False
 ) -> None:
-    svc = _services()
-    org = _guard(as_json, lambda: svc.orgs.create(name))
-    _emit(as_json, {"id": org.id, "name": org.name}, lambda d: f"{d['id']}  {d['name']}")
+    svc = services()
+    org = guard(as_json, lambda: svc.orgs.create(name))
+    emit(as_json, {"id": org.id, "name": org.name}, lambda d: f"{d['id']}  {d['name']}")
 
 
 @orgs_app.command("update")
@@ -181,9 +121,9 @@ def orgs_update(
     as_json: JsonOpt = False,
 ) -> None:
     """Change an organisation's sign-in rules."""
-    svc = _services()
-    row = _guard(as_json, lambda: svc.orgs.update(org, require_mfa=require_mfa))
-    _emit(
+    svc = services()
+    row = guard(as_json, lambda: svc.orgs.update(org, require_mfa=require_mfa))
+    emit(
         as_json,
         {"id": row.id, "name": row.name, "require_mfa": row.require_mfa},
         lambda d: f"{d['id']}  {d['name']}  require_mfa={d['require_mfa']}",
@@ -192,9 +132,9 @@ def orgs_update(
 
 @orgs_app.command("list")
 def orgs_list(as_json: JsonOpt = False) -> None:
-    svc = _services()
+    svc = services()
     data = [{"id": o.id, "name": o.name} for o in svc.orgs.list()]
-    _emit(as_json, data, lambda d: "\n".join(f"{o['id']}  {o['name']}" for o in d))
+    emit(as_json, data, lambda d: "\n".join(f"{o['id']}  {o['name']}" for o in d))
 
 
 def _client_json(client: Any, secret: str | None = None) -> dict[str, Any]:
@@ -260,7 +200,7 @@ def clients_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Register a client; prints client_id and (for confidential clients) client_secret."""
-    svc = _services()
+    svc = services()
 
     def run() -> tuple[Any, str | None]:
         org_id = svc.orgs.resolve(org).id if org else None
@@ -289,11 +229,11 @@ def clients_create(
             public=public,
             skip_consent=skip_consent,
             admin_role=admin_role.role() if admin_role else None,
-            warn=lambda message: _warn(as_json, message),
+            warn=lambda message: warn(as_json, message),
         )
 
-    client, secret = _guard(as_json, run)
-    _emit(
+    client, secret = guard(as_json, run)
+    emit(
         as_json,
         _client_json(client, secret),
         lambda d: (
@@ -329,7 +269,7 @@ def clients_update(
 ) -> None:
     """Change a client's sign-in rules (MFA, default acr values), its ID token's claims or
     its admin API role."""
-    svc = _services()
+    svc = services()
     changes: dict[str, Any] = {}
     if require_mfa is not None:
         changes["require_mfa"] = require_mfa
@@ -344,15 +284,15 @@ def clients_update(
             client = svc.clients.set_admin_role(client_id, admin_role.role())
         return client
 
-    client = _guard(as_json, run)
-    _emit(as_json, _client_json(client), lambda d: f"updated {d['client_id']}")
+    client = guard(as_json, run)
+    emit(as_json, _client_json(client), lambda d: f"updated {d['client_id']}")
 
 
 @clients_app.command("list")
 def clients_list(as_json: JsonOpt = False) -> None:
-    svc = _services()
+    svc = services()
     data = [_client_json(c) for c in svc.clients.list()]
-    _emit(as_json, data, lambda d: "\n".join(f"{c['client_id']}  {c['client_name']}" for c in d))
+    emit(as_json, data, lambda d: "\n".join(f"{c['client_id']}  {c['client_name']}" for c in d))
 
 
 @clients_app.command("delete")
@@ -361,9 +301,9 @@ def clients_delete(
     as_json: JsonOpt = False,
 ) -> None:
     """Delete a client; every worker stops accepting it within seconds."""
-    svc = _services()
-    _guard(as_json, lambda: svc.clients.delete(client_id))
-    _emit(as_json, {"deleted": client_id}, lambda d: f"deleted {d['deleted']}")
+    svc = services()
+    guard(as_json, lambda: svc.clients.delete(client_id))
+    emit(as_json, {"deleted": client_id}, lambda d: f"deleted {d['deleted']}")
 
 
 @clients_app.command("initial-token")
@@ -378,7 +318,7 @@ def clients_initial_token(
     as_json: JsonOpt = False,
 ) -> None:
     """An initial access token for Dynamic Client Registration (RFC 7591)."""
-    svc = _services()
+    svc = services()
 
     def run() -> str:
         org_id = svc.orgs.resolve(org).id if org else None
@@ -386,8 +326,8 @@ def clients_initial_token(
             org_id=org_id, uses=uses, ttl=timedelta(hours=hours)
         )
 
-    token = _guard(as_json, run)
-    _emit(
+    token = guard(as_json, run)
+    emit(
         as_json, {"initial_access_token": token, "uses": uses}, lambda d: d["initial_access_token"]
     )
 
@@ -409,7 +349,7 @@ def users_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Create a user account; prints its `sub`."""
-    svc = _services()
+    svc = services()
 
     def run() -> Any:
         org_id = svc.orgs.resolve(org).id if org else None
@@ -424,8 +364,8 @@ def users_create(
             org_id=org_id,
         )
 
-    profile = _guard(as_json, run)
-    _emit(as_json, {"sub": profile.sub, "username": profile.username}, lambda d: f"sub: {d['sub']}")
+    profile = guard(as_json, run)
+    emit(as_json, {"sub": profile.sub, "username": profile.username}, lambda d: f"sub: {d['sub']}")
 
 
 @users_app.command("enroll-totp")
@@ -435,15 +375,15 @@ def users_enroll_totp(
 ) -> None:
     """Provision an authenticator app for an assisted-service account: prints the base32
     secret and the otpauth:// URI once (the factor is active at once)."""
-    svc = _services()
+    svc = services()
 
     def run() -> Any:
         user = svc.users.resolve(username)
         label = svc.users.profile(user).username
         return user.id, svc.factors.totp.provision(user.id, label, actor="operator")
 
-    sub, enrolment = _guard(as_json, run)
-    _emit(
+    sub, enrolment = guard(as_json, run)
+    emit(
         as_json,
         {"sub": sub, "secret": enrolment.secret, "otpauth_uri": enrolment.uri},
         lambda d: f"secret: {d['secret']}\nuri: {d['otpauth_uri']}",
@@ -454,7 +394,7 @@ def users_enroll_totp(
 def users_list(as_json: JsonOpt = False) -> None:
     from vault import SubjectErased
 
-    svc = _services()
+    svc = services()
     data = []
     for u in svc.users.list():
         try:
@@ -462,7 +402,7 @@ def users_list(as_json: JsonOpt = False) -> None:
         except SubjectErased:
             username = None  # crypto-shredded: only the opaque sub is left
         data.append({"sub": u.id, "username": username, "created_at": u.created_at})
-    _emit(as_json, data, lambda d: "\n".join(f"{u['sub']}  {u['username']}" for u in d))
+    emit(as_json, data, lambda d: "\n".join(f"{u['sub']}  {u['username']}" for u in d))
 
 
 @users_app.command("erase")
@@ -477,14 +417,14 @@ def users_erase(
 @keys_app.command("rotate")
 def keys_rotate(as_json: JsonOpt = False) -> None:
     """New signing keys; the old ones stay in JWKS until their tokens have expired."""
-    svc = _services()
+    svc = services()
     new = svc.keys.rotate()
-    _emit(as_json, {"new_kids": new}, lambda d: "new keys: " + ", ".join(d["new_kids"]))
+    emit(as_json, {"new_kids": new}, lambda d: "new keys: " + ", ".join(d["new_kids"]))
 
 
 @keys_app.command("list")
 def keys_list(as_json: JsonOpt = False) -> None:
-    svc = _services()
+    svc = services()
     data = [
         {
             "kid": r.kid,
@@ -501,15 +441,15 @@ def keys_list(as_json: JsonOpt = False) -> None:
             f"{r['kid']}  {r['alg']:6} {'retired' if r['retired_at'] else 'active'}" for r in rows
         )
 
-    _emit(as_json, data, human)
+    emit(as_json, data, human)
 
 
 @sessions_app.command("list")
 def sessions_list(
     user: Annotated[str, typer.Option(help="sub, username, email or NIK")], as_json: JsonOpt = False
 ) -> None:
-    svc = _services()
-    u = _guard(as_json, lambda: svc.users.resolve(user))
+    svc = services()
+    u = guard(as_json, lambda: svc.users.resolve(user))
     data = [
         {
             "sid": s.sid,
@@ -520,7 +460,7 @@ def sessions_list(
         }
         for s in svc.sessions.for_user(u.id)
     ]
-    _emit(as_json, data, lambda d: "\n".join(f"{s['sid']}  {s['clients']}" for s in d))
+    emit(as_json, data, lambda d: "\n".join(f"{s['sid']}  {s['clients']}" for s in d))
 
 
 @sessions_app.command("revoke")
@@ -529,12 +469,12 @@ def sessions_revoke(
     as_json: JsonOpt = False,
 ) -> None:
     """End a session everywhere (back-channel logout to its apps)."""
-    svc = _services()
+    svc = services()
     ended = svc.logout.end(sid, actor="operator", reason="operator")
     if ended is None:
-        _fail(as_json, "no active session with that id")
+        fail(as_json, "no active session with that id")
     report = svc.logout.deliver_due()
-    _emit(
+    emit(
         as_json,
         {"revoked": sid, "backchannel_delivered": report.delivered},
         lambda d: f"revoked {d['revoked']}",
