@@ -1,7 +1,5 @@
-"""`satupintu vault ...`: key status, KEK rotation, rewrap, min version, migration, shredding.
-
-Every command takes --json; every change is audited (no personal data in the events).
-"""
+"""`satupintu vault ...`: key status, KEK rotation, rewrap, min version, migration, shredding,
+every change audited (no personal data in the events)."""
 
 from __future__ import annotations
 
