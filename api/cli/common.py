@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from api.settings import Settings
+
+if TYPE_CHECKING:
+    from api.services import Services
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
@@ -25,7 +28,9 @@ def load_settings() -> Settings:
         fail("--json" in sys.argv, f"invalid configuration: {problems}", 2)
 
 
-def services(keys: bool = True):
+def services(keys: bool = True) -> Services:
+    """The services, their signing keys made sure of unless `keys` is false; an unreachable key
+    service stops the command (exit 3)."""
     from api.services import build_services
     from vault import KeyUnavailable
 

@@ -7,7 +7,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -109,7 +109,9 @@ def rotate(
 
 
 @vault_app.command("rewrap")
-def rewrap(batch_size: BatchOpt = 500, max_batches: MaxBatchOpt = None, as_json: JsonOpt = False):
+def rewrap(
+    batch_size: BatchOpt = 500, max_batches: MaxBatchOpt = None, as_json: JsonOpt = False
+) -> None:
     """Re-wrap every stored data key under the newest KEK version (resumable)."""
     from vault.rewrap import rewrap_all
 
@@ -180,7 +182,7 @@ def migrate_to_transit(
     """
     from vault import BlindIndex
     from vault.providers.local import LocalKeyring
-    from vault.rewrap import move_keys
+    from vault.rewrap import Wrapper, move_keys
 
     settings = load_settings()
     if not settings.vault_addr:
@@ -197,7 +199,7 @@ def migrate_to_transit(
             keys = move_keys(
                 svc.cipher.store,
                 LocalKeyring(keyring),
-                svc.provider,
+                cast(Wrapper, svc.provider),  # a TransitKeyProvider (vault_addr is set)
                 batch_size=batch_size,
                 max_batches=max_batches,
                 progress=tick,
