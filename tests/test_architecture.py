@@ -41,3 +41,25 @@ def test_package_imports_only_what_design_allows(package: str) -> None:
             if name in WEB and package != "api":
                 wrong.append(f"{path.relative_to(ROOT)} imports {name} (only api may)")
     assert not wrong, "\n".join(wrong)
+
+
+def test_cli_groups_import_only_the_shared_helpers() -> None:
+    """api/cli/__init__.py assembles the groups; a group reaches only api.cli.common, so the
+    package has no import circle."""
+    wrong: list[str] = []
+    for path in sorted((ROOT / "api" / "cli").glob("*.py")):
+        if path.name in ("__init__.py", "common.py"):
+            continue
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module] if node.module != "api" else [a.name for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                inside = name in ("api.cli", "cli") or name.startswith("api.cli.")
+                if inside and name != "api.cli.common":
+                    wrong.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not wrong, "\n".join(wrong)
