@@ -1,7 +1,5 @@
-"""`satupintu vault ...`: key status, KEK rotation, rewrap, min version, migration, shredding.
-
-Every command takes --json; every change is audited (no personal data in the events).
-"""
+"""`satupintu vault ...`: key status, KEK rotation, rewrap, min version, migration, shredding,
+every change audited (no personal data in the events)."""
 
 from __future__ import annotations
 
@@ -9,24 +7,18 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
+from api.cli.common import JsonOpt, emit, erase_user, fail, guard, load_settings, services
 from api.settings import Settings
 
 vault_app = typer.Typer(no_args_is_help=True, help="Field encryption keys (Vault/OpenBao).")
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 BatchOpt = Annotated[int, typer.Option(min=1, max=500, help="Data keys per transaction")]
 MaxBatchOpt = Annotated[
     int | None, typer.Option(min=1, help="Stop after this many batches (resume by re-running)")
 ]
-
-
-def _cli() -> Any:
-    from api import cli  # late: api.cli registers this sub-app
-
-    return cli
 
 
 def _audit(svc: Any, type_: str, **detail: Any) -> None:
@@ -61,8 +53,7 @@ def _versions(svc: Any) -> dict[str, int]:
 @vault_app.command("status")
 def status(as_json: JsonOpt = False) -> None:
     """Provider, reachability, key name and versions, stored DEKs per KEK version, DEK cache."""
-    cli = _cli()
-    svc = cli._services(keys=False)
+    svc = services(keys=False)
     st = svc.provider.status()
     cache = svc.cipher.cache
     data = {
@@ -82,7 +73,7 @@ def status(as_json: JsonOpt = False) -> None:
             "evictions": cache.stats.evictions,
         },
     }
-    cli._emit(
+    emit(
         as_json,
         data,
         lambda d: (
@@ -103,8 +94,7 @@ def rotate(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a new KEK version. New data keys use it; run `vault rewrap` to move old ones."""
-    cli = _cli()
-    svc = cli._services(keys=False)
+    svc = services(keys=False)
 
     def run() -> dict[str, Any]:
         version = svc.provider.rotate()
@@ -114,17 +104,18 @@ def rotate(
             _audit(svc, "vault.min_version", version=min_decryption_version)
         return {"latest_version": version, "min_decryption_version": min_decryption_version}
 
-    data = cli._guard(as_json, run)
-    cli._emit(as_json, data, lambda d: f"KEK rotated to v{d['latest_version']}")
+    data = guard(as_json, run)
+    emit(as_json, data, lambda d: f"KEK rotated to v{d['latest_version']}")
 
 
 @vault_app.command("rewrap")
-def rewrap(batch_size: BatchOpt = 500, max_batches: MaxBatchOpt = None, as_json: JsonOpt = False):
+def rewrap(
+    batch_size: BatchOpt = 500, max_batches: MaxBatchOpt = None, as_json: JsonOpt = False
+) -> None:
     """Re-wrap every stored data key under the newest KEK version (resumable)."""
     from vault.rewrap import rewrap_all
 
-    cli = _cli()
-    svc = cli._services(keys=False)
+    svc = services(keys=False)
 
     def run() -> dict[str, Any]:
         with _progress(svc.cipher.store.count(), "rewrap", as_json) as tick:
@@ -138,8 +129,8 @@ def rewrap(batch_size: BatchOpt = 500, max_batches: MaxBatchOpt = None, as_json:
         _audit(svc, "vault.rewrap", **_report(report))
         return _report(report)
 
-    data = cli._guard(as_json, run)
-    cli._emit(as_json, data, _human_report)
+    data = guard(as_json, run)
+    emit(as_json, data, _human_report)
     if data["failed"]:
         raise typer.Exit(4)
 
@@ -153,8 +144,7 @@ def set_min_version(
     as_json: JsonOpt = False,
 ) -> None:
     """Refuse data keys wrapped under older KEK versions (makes old backups unreadable)."""
-    cli = _cli()
-    svc = cli._services(keys=False)
+    svc = services(keys=False)
 
     def run() -> dict[str, Any]:
         stale = {k: n for k, n in _versions(svc).items() if int(k.split(":v")[1]) < version}
@@ -168,10 +158,10 @@ def set_min_version(
         return {"min_decryption_version": version, "trimmed_versions": trimmed}
 
     try:
-        data = cli._guard(as_json, run)
+        data = guard(as_json, run)
     except (_Refused, ValueError) as exc:
-        cli._fail(as_json, str(exc))
-    cli._emit(as_json, data, lambda d: f"min_decryption_version is v{d['min_decryption_version']}")
+        fail(as_json, str(exc))
+    emit(as_json, data, lambda d: f"min_decryption_version is v{d['min_decryption_version']}")
 
 
 class _Refused(Exception):
@@ -192,17 +182,16 @@ def migrate_to_transit(
     """
     from vault import BlindIndex
     from vault.providers.local import LocalKeyring
-    from vault.rewrap import move_keys
+    from vault.rewrap import Wrapper, move_keys
 
-    cli = _cli()
-    settings = cli._settings()
+    settings = load_settings()
     if not settings.vault_addr:
-        cli._fail(as_json, "set SATUPINTU_VAULT_ADDR (and a token or AppRole) first")
+        fail(as_json, "set SATUPINTU_VAULT_ADDR (and a token or AppRole) first")
     keyring = settings.var_dir / "keyring.json"
     if not keyring.exists():
-        cli._fail(as_json, f"no local keyring at {keyring}")
-    cli._guard(as_json, lambda: _move_server_secret(settings, LocalKeyring(keyring)))
-    svc = cli._services(keys=False)
+        fail(as_json, f"no local keyring at {keyring}")
+    guard(as_json, lambda: _move_server_secret(settings, LocalKeyring(keyring)))
+    svc = services(keys=False)
 
     def run() -> dict[str, Any]:
         total = svc.cipher.store.count()
@@ -210,7 +199,7 @@ def migrate_to_transit(
             keys = move_keys(
                 svc.cipher.store,
                 LocalKeyring(keyring),
-                svc.provider,
+                cast(Wrapper, svc.provider),  # a TransitKeyProvider (vault_addr is set)
                 batch_size=batch_size,
                 max_batches=max_batches,
                 progress=tick,
@@ -224,8 +213,8 @@ def migrate_to_transit(
         _audit(svc, "vault.migrate_to_transit", **{**_report(keys), "complete": out["complete"]})
         return out
 
-    data = cli._guard(as_json, run)
-    cli._emit(
+    data = guard(as_json, run)
+    emit(
         as_json,
         data,
         lambda d: (
@@ -259,19 +248,6 @@ def shred(
 ) -> None:
     """Crypto-shred a user by `sub` (same as `users erase`)."""
     erase_user(sub, as_json)
-
-
-def erase_user(ref: str, as_json: bool) -> None:
-    cli = _cli()
-    svc = cli._services(keys=False)
-
-    def run() -> dict[str, Any]:
-        user = svc.users.resolve(ref)
-        svc.users.erase(user.id, actor="operator")
-        return {"erased": user.id}
-
-    data = cli._guard(as_json, run)
-    cli._emit(as_json, data, lambda d: f"erased {d['erased']}")
 
 
 def _report(report: Any) -> dict[str, Any]:
