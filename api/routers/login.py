@@ -15,18 +15,14 @@ from api import openapi_protocol as spec
 from api.adapter import BadForm, client_ip, read_form, to_http_request
 from api.assurance import Assurance, assurance, session_of
 from api.deps import pages, services
-from api.i18n import LANG_COOKIE, LOCALES
-from api.mfa_web import (
-    PASSKEY_CSRF,
-    clear_signin_cookie,
-    local_path,
-    set_session_cookie,
-    set_signin_cookie,
-)
-from api.pages import address
 from api.routers.oauth import render_decision, resume_sync
 from api.services import Services
 from api.throttle import wait_text
+from api.web.i18n import LANG_COOKIE, LOCALES
+from api.web.next_target import local_path
+from api.web.pages import address
+from api.web.passkey_calls import PASSKEY_CSRF
+from api.web.session_cookie import clear_signin_cookie, set_session_cookie, set_signin_cookie
 from idp.oauth.requests import HttpRequest
 from idp.oidc.authorize import Decision
 from idp.signin.mfa.policy import ACR_PWD

@@ -12,10 +12,10 @@ from api.adapter import BadForm, client_ip, to_http_request, to_response
 from api.assurance import Assurance, assurance, session_of
 from api.deps import pages, services
 from api.errors import oauth_error
-from api.pages import Pages
 from api.services import Services
 from api.throttle import request_cap, too_many_oauth
 from api.token_endpoint import token_response
+from api.web.pages import Pages
 from idp.oauth.registration import RegistrationError
 from idp.oauth.requests import HttpRequest, HttpResponse
 from idp.oauth.tokens import InvalidToken

@@ -13,10 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from api.adapter import BadForm, read_form
 from api.assurance import Assurance, assurance
 from api.deps import pages, services
-from api.pages import Pages, address
 from api.routers.login import wait_text
 from api.services import Services
 from api.throttle import request_cap
+from api.web.pages import Pages, address
 from idp.accounts.nik import InvalidNik
 from idp.accounts.password_policy import WeakPassword
 from idp.errors import InvalidInput

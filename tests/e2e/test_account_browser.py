@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext
 
-from api.i18n import load_catalogs
+from api.web.i18n import load_catalogs
 from idp.selfservice.mail import FileOutbox
 from tests.e2e.citizen import Citizen
 from tests.e2e.live import Deployment
