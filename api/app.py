@@ -16,15 +16,15 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.asgi.direct_routes import DirectRoutes
+from api.asgi.middleware import AsciiQuery, BodyLimit, SecurityHeaders
+from api.asgi.token_fast_path import TokenFastPath
 from api.assurance import Assurance, assurance
-from api.direct_routes import DirectRoutes
 from api.errors import oauth_error, oauth_unavailable, problem
-from api.middleware import AsciiQuery, BodyLimit, SecurityHeaders
 from api.routers import account, admin, discovery, login, mfa, oauth, security, signup
 from api.routers.admin import AdminAuthError
 from api.services import Services, build_services
 from api.settings import Settings
-from api.token_fast_path import TokenFastPath
 from api.web.csrf import CsrfGuard
 from api.web.pages import Pages
 from vault import IntegrityFailure, KeyUnavailable, SubjectErased

@@ -141,7 +141,7 @@ def serve(
     """Serve the identity provider."""
     import uvicorn
 
-    from api.http_protocol import http_protocol
+    from api.asgi.http_protocol import http_protocol
     from api.server_log import log_config
 
     settings = _settings()

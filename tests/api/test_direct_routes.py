@@ -1,4 +1,4 @@
-"""`POST /login` answered around the router (api/direct_routes.py) behaves as the routed page
+"""`POST /login` answered around the router (api/asgi/direct_routes.py) behaves as the routed page
 did: the same sign-in, the same friendly pages for failures and outages, the app's own
 exception handlers, and the route still in the schema."""
 
