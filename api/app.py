@@ -21,7 +21,24 @@ from api.asgi.middleware import AsciiQuery, BodyLimit, SecurityHeaders
 from api.asgi.token_fast_path import TokenFastPath
 from api.assurance import Assurance, assurance
 from api.errors import oauth_error, oauth_unavailable, problem
-from api.routers import account, admin, discovery, login, mfa, oauth, security, signup
+from api.routers import (
+    account,
+    admin,
+    authorize,
+    consent,
+    discovery,
+    home,
+    language,
+    login,
+    logout,
+    mfa,
+    password_reset,
+    registration,
+    security,
+    signup,
+    token,
+    userinfo,
+)
 from api.routers.admin import AdminAuthError
 from api.services import Services, build_services
 from api.settings import Settings
@@ -125,14 +142,25 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     app.state.backchannel_kick = worker.kick
     app.state.backchannel = worker
 
-    app.include_router(discovery.router)
-    app.include_router(oauth.router)
-    app.include_router(login.router)
-    app.include_router(mfa.router)
-    app.include_router(security.router)
-    app.include_router(signup.router)
-    app.include_router(account.router)
-    app.include_router(admin.router)
+    for surface in (
+        discovery,
+        authorize,
+        token,
+        userinfo,
+        registration,
+        login,
+        consent,
+        logout,
+        language,
+        home,
+        mfa,
+        security,
+        signup,
+        password_reset,
+        account,
+        admin,
+    ):
+        app.include_router(surface.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)
