@@ -244,7 +244,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
 
     # Inside the two below, so they apply to these as to everything.
     app.add_middleware(TokenFastPath, services=svc)
-    app.add_middleware(DirectRoutes, routes={("POST", "/login"): login.login_submit})
+    app.add_middleware(DirectRoutes)  # the routes declared @direct
     app.add_middleware(AsciiQuery)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.adapter import BadForm, client_ip, read_form
+from api.asgi.direct_routes import direct
 from api.assurance import Assurance, assurance
 from api.deps import pages, services
 from api.services import Services
@@ -92,6 +93,7 @@ def login_page(request: Request) -> Response:
 
 @router.post("/login")
 @assurance(Assurance.PUBLIC)
+@direct
 async def login_submit(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     try:
