@@ -16,13 +16,14 @@ from api.adapter import BadForm, client_ip, read_form
 from api.assurance import Assurance, assurance, session_of
 from api.deps import pages, services
 from api.services import Services
+from api.surfaces import BrowserRoute
 from api.throttle import wait_text
 from api.web.forms import input_text
 from idp.errors import InvalidInput
 from idp.selfservice.account import TooManyAttempts, WrongPassword
 from idp.signin.sessions import ActiveSession
 
-router = APIRouter()
+router = APIRouter(route_class=BrowserRoute)
 
 NOTICES = {
     "password": "Your password was changed. Your other sessions were signed out.",

@@ -12,11 +12,12 @@ from api.adapter import BadForm, to_http_request
 from api.assurance import Assurance, assurance, session_of
 from api.deps import pages, services
 from api.services import Services
+from api.surfaces import BrowserRoute
 from api.web.decision import render_decision, resume_sync
 from idp.oauth.requests import HttpRequest
 from idp.oidc.authorize import Decision
 
-router = APIRouter()
+router = APIRouter(route_class=BrowserRoute)
 
 
 def _authorize_sync(request: Request, svc: Services, req: HttpRequest) -> Decision:

@@ -10,11 +10,12 @@ from starlette.concurrency import run_in_threadpool
 from api.adapter import BadForm, read_form
 from api.assurance import Assurance, assurance, session_of
 from api.deps import pages, services
+from api.surfaces import PageRoute
 from api.web.decision import render_decision, resume_sync
 from idp.oauth.requests import HttpRequest
 from idp.oidc.authorize import Decision
 
-router = APIRouter()
+router = APIRouter(route_class=PageRoute)
 
 SCOPE_LABELS = {
     "profile": "Basic profile (name, username)",

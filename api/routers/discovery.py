@@ -7,9 +7,10 @@ from fastapi.responses import JSONResponse
 
 from api.assurance import Assurance, assurance
 from api.deps import services
+from api.surfaces import BrowserRoute
 from idp.oidc.discovery import provider_metadata
 
-router = APIRouter()
+router = APIRouter(route_class=BrowserRoute)
 
 
 @router.get("/.well-known/openid-configuration")

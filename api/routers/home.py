@@ -8,8 +8,9 @@ from fastapi.responses import RedirectResponse, Response
 from api.adapter import client_ip
 from api.assurance import Assurance, assurance, session_of
 from api.deps import pages, services
+from api.surfaces import BrowserRoute
 
-router = APIRouter()
+router = APIRouter(route_class=BrowserRoute)
 
 
 @router.get("/")

@@ -7,10 +7,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.assurance import Assurance, assurance
 from api.deps import services
+from api.surfaces import BrowserRoute
 from api.web.i18n import LANG_COOKIE, LOCALES
 from api.web.next_target import local_path
 
-router = APIRouter()
+router = APIRouter(route_class=BrowserRoute)
 
 
 @router.get("/lang")

@@ -15,6 +15,7 @@ from api.asgi.direct_routes import direct
 from api.assurance import Assurance, assurance
 from api.deps import pages, services
 from api.services import Services
+from api.surfaces import PageRoute
 from api.throttle import wait_text
 from api.web.next_target import local_path
 from api.web.pages import address
@@ -23,7 +24,7 @@ from api.web.session_cookie import set_session_cookie, set_signin_cookie
 from idp.signin.mfa.policy import ACR_PWD
 from idp.signin.password import LoginResult
 
-router = APIRouter()
+router = APIRouter(route_class=PageRoute)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from api import openapi_protocol as spec
 from api.adapter import BadForm, to_http_request
 from api.assurance import Assurance, assurance, session_of
 from api.deps import pages, services
+from api.surfaces import PageRoute
 from api.web.session_cookie import clear_signin_cookie
 
-router = APIRouter()
+router = APIRouter(route_class=PageRoute)
 
 
 @router.get("/logout", openapi_extra=spec.LOGOUT_GET)

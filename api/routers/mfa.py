@@ -11,6 +11,7 @@ from api.adapter import BadForm, client_ip, read_form
 from api.assurance import Assurance, SecondFactorStep, assurance, second_factor_step
 from api.deps import pages, services
 from api.services import Services
+from api.surfaces import BrowserRoute
 from api.throttle import wait_text
 from api.web.next_target import after_login, local_path
 from api.web.pages import address
@@ -21,7 +22,7 @@ from audit import AuditEvent
 from idp.signin.mfa.webauthn import PasskeyRejected
 from idp.signin.ratelimit import Throttled
 
-router = APIRouter()
+router = APIRouter(route_class=BrowserRoute)
 
 
 def _lang_hint(svc: Services, iid: str | None) -> str | None:

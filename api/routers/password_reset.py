@@ -13,13 +13,14 @@ from starlette.concurrency import run_in_threadpool
 from api.assurance import Assurance, assurance
 from api.deps import pages, services
 from api.services import Services
+from api.surfaces import BrowserRoute
 from api.throttle import request_cap, wait_text
 from api.web.forms import input_text, page_form
 from api.web.messages import dead_link, message_page
 from api.web.pages import address
 from idp.errors import InvalidInput
 
-router = APIRouter()
+router = APIRouter(route_class=BrowserRoute)
 log = logging.getLogger("satupintu.signup")
 
 

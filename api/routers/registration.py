@@ -12,11 +12,12 @@ from api.adapter import BadForm, client_ip, to_http_request
 from api.assurance import Assurance, assurance
 from api.deps import services
 from api.errors import oauth_error
+from api.surfaces import OAuthRoute
 from api.throttle import request_cap, too_many_oauth
 from idp.oauth.registration import RegistrationError
 from idp.signin.ratelimit import Throttled
 
-router = APIRouter()
+router = APIRouter(route_class=OAuthRoute)
 
 
 @router.post("/register", openapi_extra=spec.REGISTER)

@@ -9,13 +9,14 @@ from starlette.concurrency import run_in_threadpool
 
 from api.assurance import Assurance, assurance
 from api.deps import pages, services
+from api.surfaces import BrowserRoute
 from api.throttle import request_cap, wait_text
 from api.web.forms import input_text, page_form
 from api.web.messages import dead_link, message_page
 from idp.accounts.nik import InvalidNik
 from idp.errors import InvalidInput
 
-router = APIRouter()
+router = APIRouter(route_class=BrowserRoute)
 
 
 @router.get("/register")

@@ -13,10 +13,11 @@ from api.assurance import Assurance, assurance
 from api.deps import services
 from api.errors import oauth_error
 from api.services import Services
+from api.surfaces import OAuthRoute
 from api.token_endpoint import token_response
 from idp.oauth.requests import HttpRequest, HttpResponse
 
-router = APIRouter()
+router = APIRouter(route_class=OAuthRoute)
 
 
 @router.post("/token", openapi_extra=spec.TOKEN)

@@ -12,9 +12,10 @@ from api.assurance import Assurance, assurance
 from api.deps import services
 from api.errors import oauth_error
 from api.services import Services
+from api.surfaces import OAuthRoute
 from idp.oauth.tokens import InvalidToken
 
-router = APIRouter()
+router = APIRouter(route_class=OAuthRoute)
 
 
 def _bearer_error(error: str, description: str, status: int = 401) -> JSONResponse:
