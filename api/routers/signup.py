@@ -1,5 +1,5 @@
-"""Citizens' self-registration and the verification of their email address. Answers never
-reveal whether an NIK or email is registered."""
+"""Citizens' self-registration at `/signup` and the verification of their email address.
+Answers never reveal whether an NIK or email is registered."""
 
 from __future__ import annotations
 
@@ -19,17 +19,18 @@ from idp.errors import InvalidInput
 router = APIRouter(route_class=BrowserRoute)
 
 
-@router.get("/register")
+@router.get("/signup")
 @assurance(Assurance.PUBLIC)
-def register_page(request: Request) -> Response:
+def signup_page(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     if not svc.settings.self_registration_enabled:
         return pg.error(request, "Page not found", "Registration is closed.", status=404)
-    return pg.render(request, "register.html", csrf_purpose="register")
+    return pg.render(request, "signup.html", csrf_purpose="register")
 
 
-async def register_submit(request: Request) -> Response:
-    """POST /register with a form (registration.register hands form posts here)."""
+@router.post("/signup")
+@assurance(Assurance.PUBLIC)
+async def signup_submit(request: Request) -> Response:
     svc, pg = services(request), pages(request)
     if not svc.settings.self_registration_enabled:
         return pg.error(request, "Page not found", "Registration is closed.", status=404)
@@ -42,11 +43,11 @@ async def register_submit(request: Request) -> Response:
     def again(message: str, status: int) -> Response:
         return pg.render(
             request,
-            "register.html",
+            "signup.html",
             status=status,
             lang=lang,
             csrf_purpose="register",
-            here="/register",
+            here="/signup",
             error=message,
             **fields,
         )

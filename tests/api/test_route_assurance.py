@@ -69,6 +69,7 @@ def _purpose(path: str) -> str:
         ("/logout", "logout"),
         ("/password/forgot", "forgot"),
         ("/password/reset", "reset"),
+        ("/signup", "register"),
         ("/register", "register"),
         ("/login/otp", "otp"),
     ):
