@@ -41,3 +41,22 @@ def test_package_imports_only_what_design_allows(package: str) -> None:
             if name in WEB and package != "api":
                 wrong.append(f"{path.relative_to(ROOT)} imports {name} (only api may)")
     assert not wrong, "\n".join(wrong)
+
+
+def test_no_router_imports_another() -> None:
+    """Routers share helpers through api/web or a small named module, never through a router."""
+    wrong: list[str] = []
+    for path in sorted((ROOT / "api" / "routers").glob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                if any(n.startswith("api.routers.") for n in names) or node.module == "api.routers":
+                    wrong.append(f"{path.relative_to(ROOT)} imports {node.module}")
+            elif isinstance(node, ast.Import):
+                wrong += [
+                    f"{path.relative_to(ROOT)} imports {a.name}"
+                    for a in node.names
+                    if a.name.startswith("api.routers")
+                ]
+    assert not wrong, "\n".join(wrong)

@@ -1,4 +1,5 @@
-"""Discovery and JWKS: public, cacheable, and needing no key operation."""
+"""Discovery (OpenID Connect Discovery 1.0 §4, RFC 8414) and the JWK Set (RFC 7517): public,
+cacheable, and needing no key operation."""
 
 from __future__ import annotations
 

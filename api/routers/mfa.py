@@ -1,5 +1,5 @@
 """The second step of signing in: the `otp` form (authenticator code or recovery code) and
-passkeys, both as a second factor after the password and as a passwordless sign-in."""
+passkeys (WebAuthn), both as a second factor after the password and as a passwordless sign-in."""
 
 from __future__ import annotations
 
