@@ -16,41 +16,38 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.asgi.direct_routes import DirectRoutes
+from api.asgi.middleware import AsciiQuery, BodyLimit, SecurityHeaders
+from api.asgi.token_fast_path import TokenFastPath
 from api.assurance import Assurance, assurance
-from api.csrf import CsrfGuard
-from api.direct_routes import DirectRoutes
 from api.errors import oauth_error, oauth_unavailable, problem
-from api.middleware import AsciiQuery, BodyLimit, SecurityHeaders
-from api.pages import Pages
-from api.routers import account, admin, discovery, login, mfa, oauth, security, signup
+from api.routers import (
+    account,
+    admin,
+    authorize,
+    consent,
+    discovery,
+    home,
+    language,
+    login,
+    logout,
+    mfa,
+    password_reset,
+    registration,
+    security,
+    signup,
+    token,
+    userinfo,
+)
 from api.routers.admin import AdminAuthError
 from api.services import Services, build_services
 from api.settings import Settings
-from api.token_fast_path import TokenFastPath
+from api.surfaces import Answers, answers, wants_html
+from api.web.csrf import CsrfGuard
+from api.web.pages import Pages
 from vault import IntegrityFailure, KeyUnavailable, SubjectErased
 
 log = logging.getLogger("satupintu")
-
-
-def _wants_html(request: Request) -> bool:
-    path = request.url.path
-    if path.startswith("/api/") or path in (
-        "/token",
-        "/introspect",
-        "/revoke",
-        "/userinfo",
-        "/register",
-    ):
-        return False
-    if path in ("/login", "/consent", "/logout"):
-        return True  # HTML forms: a browser's POST may not say it accepts HTML
-    if (
-        request.headers.get("content-type", "")
-        .lower()
-        .startswith("application/x-www-form-urlencoded")
-    ):
-        return True  # any other form a page posts (the account pages'); JSON is passkey.js's
-    return "text/html" in request.headers.get("accept", "") or request.method == "GET"
 
 
 class BackchannelWorker:
@@ -125,14 +122,25 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     app.state.backchannel_kick = worker.kick
     app.state.backchannel = worker
 
-    app.include_router(discovery.router)
-    app.include_router(oauth.router)
-    app.include_router(login.router)
-    app.include_router(mfa.router)
-    app.include_router(security.router)
-    app.include_router(signup.router)
-    app.include_router(account.router)
-    app.include_router(admin.router)
+    for surface in (
+        discovery,
+        authorize,
+        token,
+        userinfo,
+        registration,
+        login,
+        consent,
+        logout,
+        language,
+        home,
+        mfa,
+        security,
+        signup,
+        password_reset,
+        account,
+        admin,
+    ):
+        app.include_router(surface.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)
@@ -154,10 +162,10 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     @app.exception_handler(OperationalError)
     async def _unavailable(request: Request, exc: Exception) -> Response:
         log.warning("dependency unavailable: %s", type(exc).__name__)
-        if _wants_html(request):
+        if wants_html(request):
             pages: Pages = app.state.pages
             return pages.failure(request, "unavailable")
-        if request.url.path.startswith("/api/"):
+        if answers(request) is Answers.PROBLEM:
             return problem(
                 503,
                 "unavailable",
@@ -171,16 +179,16 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
         """The database refused a value the request carried (PostgreSQL takes no NUL in
         text, for one): the request was bad, and its transaction is rolled back."""
         log.info("request value refused by the database: %s", type(exc.orig).__name__)
-        if _wants_html(request):
+        if wants_html(request):
             pages: Pages = app.state.pages
             return pages.failure(request, "bad_form")
-        if request.url.path.startswith("/api/"):
+        if answers(request) is Answers.PROBLEM:
             return problem(422, "invalid_input", "Invalid input", "a value cannot be stored")
         return oauth_error("invalid_request", "A request parameter holds a value not accepted.")
 
     @app.exception_handler(SubjectErased)
     async def _erased(request: Request, exc: SubjectErased) -> Response:
-        if _wants_html(request):
+        if wants_html(request):
             pages: Pages = app.state.pages
             return pages.error(
                 request,
@@ -198,7 +206,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        if _wants_html(request) and exc.status_code in (404, 405):
+        if wants_html(request) and exc.status_code in (404, 405):
             # 405: e.g. a bookmark to an address that only takes a form post.
             pages: Pages = app.state.pages
             return pages.error(
@@ -208,7 +216,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
                 status=exc.status_code,
                 code="not_found" if exc.status_code == 404 else "method_not_allowed",
             )
-        if request.url.path.startswith("/api/") or exc.status_code != 405:
+        if answers(request) is Answers.PROBLEM or exc.status_code != 405:
             return problem(exc.status_code, "http", str(exc.detail))
         return JSONResponse(
             {"error": "invalid_request", "error_description": "method not allowed"}, status_code=405
@@ -216,7 +224,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
 
     # Inside the two below, so they apply to these as to everything.
     app.add_middleware(TokenFastPath, services=svc)
-    app.add_middleware(DirectRoutes, routes={("POST", "/login"): login.login_submit})
+    app.add_middleware(DirectRoutes)  # the routes declared @direct
     app.add_middleware(AsciiQuery)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)

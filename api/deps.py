@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from api.pages import Pages
 from api.services import Services
+from api.web.pages import Pages
 
 
 def services(request: Request) -> Services:

@@ -1,7 +1,7 @@
 """The protocol endpoints' parameters as the OpenAPI document shows them.
 
 The handlers read their forms raw (api/adapter.py; /token's client_credentials even straight
-from ASGI, api/token_fast_path.py), so FastAPI sees no parameters to describe; these
+from ASGI, api/asgi/token_fast_path.py), so FastAPI sees no parameters to describe; these
 `openapi_extra` fragments describe them, for regional developers and for schemathesis.
 """
 

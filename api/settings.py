@@ -24,7 +24,8 @@ class Settings(BaseSettings):
     access_log: bool = True
     # The request head (request line and header fields) the HTTP protocol reads, counted as it
     # arrives: a head over max_header_bytes gets 431 (414 while still in the request line), one
-    # with more than max_headers fields 431, and the connection is closed (api/http_protocol.py).
+    # with more than max_headers fields 431, and the connection is closed
+    # (api/asgi/http_protocol.py).
     max_header_bytes: int = Field(default=16 * 1024, ge=1024)
     max_headers: int = Field(default=100, ge=16)
 

@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 
 from api.adapter import client_ip
 from api.errors import oauth_error, problem
-from api.pages import Pages
 from api.services import Services
+from api.web.pages import Pages
 from idp.signin.ratelimit import Throttled
 
 

@@ -45,7 +45,7 @@ def serve(
     """Serve the identity provider."""
     import uvicorn
 
-    from api.http_protocol import http_protocol
+    from api.asgi.http_protocol import http_protocol
     from api.server_log import log_config
 
     settings = load_settings()
@@ -61,6 +61,6 @@ def serve(
         access_log=settings.access_log,
         server_header=False,
         # httptools, the request head bounded by the settings' limits and each response's head
-        # and body in one write (api/http_protocol.py)
+        # and body in one write (api/asgi/http_protocol.py)
         http=http_protocol(settings),
     )

@@ -1,1 +1,1 @@
-"""api/routers."""
+"""The routers, one concern each; none imports another (helpers they share are in api/web)."""

@@ -15,14 +15,15 @@ from starlette.concurrency import run_in_threadpool
 from api.adapter import BadForm, client_ip, read_form
 from api.assurance import Assurance, assurance, session_of
 from api.deps import pages, services
-from api.routers.login import wait_text
-from api.routers.signup import input_text
 from api.services import Services
+from api.surfaces import BrowserRoute
+from api.throttle import wait_text
+from api.web.forms import input_text
 from idp.errors import InvalidInput
 from idp.selfservice.account import TooManyAttempts, WrongPassword
 from idp.signin.sessions import ActiveSession
 
-router = APIRouter()
+router = APIRouter(route_class=BrowserRoute)
 
 NOTICES = {
     "password": "Your password was changed. Your other sessions were signed out.",

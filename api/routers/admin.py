@@ -20,6 +20,7 @@ from api.assurance import Assurance, assurance
 from api.deps import services
 from api.errors import problem
 from api.services import Services
+from api.surfaces import ProblemRoute
 from audit import AuditEvent, Outcome
 from idp.errors import Conflict, IdpError, InvalidInput, NotFound
 from idp.oauth.admin_access import AdminCaller, AdminRole, Forbidden
@@ -27,7 +28,7 @@ from idp.oauth.scopes import ADMIN_SCOPE
 from idp.oauth.tokens import InvalidToken
 from idp.signin.ratelimit import Throttled
 
-router = APIRouter(prefix="/api/v1", tags=["admin"])
+router = APIRouter(prefix="/api/v1", tags=["admin"], route_class=ProblemRoute)
 
 
 class AdminAuthError(Exception):

@@ -1,4 +1,5 @@
-"""Discovery and JWKS: public, cacheable, and needing no key operation."""
+"""Discovery (OpenID Connect Discovery 1.0 §4, RFC 8414) and the JWK Set (RFC 7517): public,
+cacheable, and needing no key operation."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from fastapi.responses import JSONResponse
 
 from api.assurance import Assurance, assurance
 from api.deps import services
+from api.surfaces import BrowserRoute
 from idp.oidc.discovery import provider_metadata
 
-router = APIRouter()
+router = APIRouter(route_class=BrowserRoute)
 
 
 @router.get("/.well-known/openid-configuration")

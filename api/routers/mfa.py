@@ -1,5 +1,5 @@
 """The second step of signing in: the `otp` form (authenticator code or recovery code) and
-passkeys, both as a second factor after the password and as a passwordless sign-in."""
+passkeys (WebAuthn), both as a second factor after the password and as a passwordless sign-in."""
 
 from __future__ import annotations
 
@@ -10,24 +10,19 @@ from starlette.concurrency import run_in_threadpool
 from api.adapter import BadForm, client_ip, read_form
 from api.assurance import Assurance, SecondFactorStep, assurance, second_factor_step
 from api.deps import pages, services
-from api.mfa_web import (
-    PASSKEY_CSRF,
-    after_login,
-    clear_signin_cookie,
-    json_problem,
-    local_path,
-    passkey_call,
-    set_session_cookie,
-    upgrade,
-)
-from api.pages import address
 from api.services import Services
+from api.surfaces import BrowserRoute
 from api.throttle import wait_text
+from api.web.next_target import after_login, local_path
+from api.web.pages import address
+from api.web.passkey_calls import PASSKEY_CSRF, json_problem, passkey_call
+from api.web.session_cookie import clear_signin_cookie, set_session_cookie
+from api.web.session_upgrade import upgrade
 from audit import AuditEvent
 from idp.signin.mfa.webauthn import PasskeyRejected
 from idp.signin.ratelimit import Throttled
 
-router = APIRouter()
+router = APIRouter(route_class=BrowserRoute)
 
 
 def _lang_hint(svc: Services, iid: str | None) -> str | None:

@@ -16,20 +16,16 @@ from starlette.concurrency import run_in_threadpool
 from api.adapter import BadForm, read_form
 from api.assurance import Assurance, assurance, session_of
 from api.deps import pages, services
-from api.mfa_web import (
-    PASSKEY_CSRF,
-    json_problem,
-    passkey_call,
-    recently_verified,
-    set_session_cookie,
-    upgrade,
-)
 from api.services import Services
+from api.surfaces import BrowserRoute
+from api.web.passkey_calls import PASSKEY_CSRF, json_problem, passkey_call
+from api.web.session_cookie import set_session_cookie
+from api.web.session_upgrade import recently_verified, upgrade
 from idp.errors import IdpError
 from idp.signin.mfa.webauthn import PasskeyRejected
 from idp.signin.sessions import ActiveSession
 
-router = APIRouter(prefix="/account/security")
+router = APIRouter(prefix="/account/security", route_class=BrowserRoute)
 
 HOME = "/account/security"
 FORM_CSRF = "security"

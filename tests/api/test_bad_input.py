@@ -13,7 +13,7 @@ POST_ENDPOINTS = [
     "/introspect",
     "/revoke",
     "/userinfo",
-    "/register",
+    "/signup",
     "/login",
     "/consent",
     "/logout",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.devices import device_name
+from api.web.devices import device_name
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""`POST /login` answered around the router (api/direct_routes.py) behaves as the routed page
+"""`POST /login` answered around the router (api/asgi/direct_routes.py) behaves as the routed page
 did: the same sign-in, the same friendly pages for failures and outages, the app's own
 exception handlers, and the route still in the schema."""
 
@@ -78,3 +78,35 @@ def test_an_apps_sign_in_page_keeps_its_language_and_name_after_a_wrong_password
     assert right.status_code == 303
     assert right.headers["location"].startswith("/authorize/resume?interaction=")
     assert "code" in follow_to_client(web, right)
+
+
+def test_the_direct_routes_are_those_declared_on_their_route(app):
+    from api.asgi.direct_routes import direct_routes
+    from api.routers.login import login_submit
+
+    table = direct_routes(app.routes)
+    assert set(table) == {("POST", "/login")}
+    route, endpoint = table[("POST", "/login")]
+    assert endpoint is login_submit and getattr(route, "path", None) == "/login"
+
+
+class _RefusingRouter:
+    """The application's router, refusing every HTTP request it is handed."""
+
+    def __init__(self, router):
+        self._router = router
+
+    def __getattr__(self, name):
+        return getattr(self._router, name)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            raise AssertionError(f"routed: {scope['method']} {scope['path']}")
+        await self._router(scope, receive, send)
+
+
+def test_a_direct_route_is_answered_before_routing(app):
+    app.router = _RefusingRouter(app.router)
+    with TestClient(app, follow_redirects=False) as web:
+        r = web.post("/login", data={"username": "sari", "password": PASSWORD})
+    assert r.status_code == 403 and "text/html" in r.headers["content-type"]

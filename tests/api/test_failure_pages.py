@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from api.i18n import load_catalogs
-from api.pages import FAILURES
+from api.web.i18n import load_catalogs
+from api.web.pages import FAILURES
 
 
 @pytest.mark.parametrize("kind", sorted(FAILURES))

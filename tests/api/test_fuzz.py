@@ -358,6 +358,10 @@ FORMS = {
     "/consent": ("consent", [("decision", "approve")]),
     "/password/forgot": ("forgot", [("email", "warga@contoh.id")]),
     "/password/reset": ("reset", [("token", "x"), ("password", "kata-sandi-baru-1")]),
+    "/signup": (
+        "register",
+        [("name", "Warga"), ("email", "baru@contoh.id"), ("nik", "3201010101010001")],
+    ),
     "/register": (
         "register",
         [("name", "Warga"), ("email", "baru@contoh.id"), ("nik", "3201010101010001")],
@@ -376,6 +380,7 @@ PAGES = [
     "/consent",
     "/password/forgot",
     "/password/reset",
+    "/signup",
     "/register",
     "/verify-email",
     "/authorize/resume",

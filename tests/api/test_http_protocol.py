@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from api.http_protocol import _CoalescingTransport, http_protocol
+from api.asgi.http_protocol import _CoalescingTransport, http_protocol
 from api.settings import Settings
 
 

@@ -14,7 +14,7 @@ NIK = "3273016303850002"
 def register(web, **fields):
     data = {"nik": NIK, "email": "ratna@contoh.id", "name": "Ratna Sari", "password": PASSWORD}
     data.update(fields)
-    return submit(web, "/register", "/register", data)
+    return submit(web, "/signup", "/signup", data)
 
 
 def test_register_verify_and_sign_in(web, services):
@@ -89,8 +89,8 @@ def test_existing_nik_or_email_gets_the_same_answer_and_the_owner_a_notice(web, 
 
 
 def test_registration_form_needs_csrf(web):
-    web.get("/register")
-    r = web.post("/register", data={"nik": NIK, "email": "a@b.id", "name": "A", "password": "x"})
+    web.get("/signup")
+    r = web.post("/signup", data={"nik": NIK, "email": "a@b.id", "name": "A", "password": "x"})
     assert r.status_code == 403
 
 

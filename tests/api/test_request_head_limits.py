@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 
-from api.http_protocol import HeadLimits, http_protocol
+from api.asgi.http_protocol import HeadLimits, http_protocol
 from api.settings import Settings
 from tests.raw_http import closed, connect, exchange, head, response, send
 

@@ -14,7 +14,7 @@ import pyotp
 import pytest
 
 from api.assurance import Assurance, declared
-from api.csrf import COOKIE as CSRF_COOKIE
+from api.web.csrf import COOKIE as CSRF_COOKIE
 from tests.oidc_rp import authorize_url, csrf_of, pkce, query_of, register
 from tests.routes import http_routes
 
@@ -69,6 +69,7 @@ def _purpose(path: str) -> str:
         ("/logout", "logout"),
         ("/password/forgot", "forgot"),
         ("/password/reset", "reset"),
+        ("/signup", "register"),
         ("/register", "register"),
         ("/login/otp", "otp"),
     ):

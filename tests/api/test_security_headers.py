@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 from fastapi.testclient import TestClient
 
-from api.middleware import SecurityHeaders
+from api.asgi.middleware import SecurityHeaders
 
 
 def _client(hsts: bool) -> TestClient:

@@ -1,4 +1,4 @@
-"""client_credentials tokens answered before routing (api/token_fast_path.py) behave exactly
+"""client_credentials tokens answered before routing (api/asgi/token_fast_path.py) behave exactly
 like the routed token endpoint: same headers, same errors, and no token without its audit row."""
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext
 
-from api.i18n import load_catalogs
+from api.web.i18n import load_catalogs
 from idp.selfservice.mail import FileOutbox
 from tests.e2e.citizen import Citizen
 from tests.e2e.live import Deployment
@@ -192,24 +192,24 @@ def test_account_flows_in_chromium(account_site: AccountSite, browser: Browser, 
         # -- self-registration: two refusals, then the "check your email" answer -----------
         me.go("/login")
         with me.page.expect_navigation():
-            me.page.click("a[href='/register']")
+            me.page.click("a[href='/signup']")
         me.heading("Create an account")
         me.shot("register")
         me.page.fill("#nik", "3201011501900000")  # sequence 0000
         me.page.fill("#name", who.name)
         me.page.fill("#email", who.email)
         me.page.fill("#password", who.password)
-        me.submit("/register")
+        me.submit("/signup")
         me.error("The NIK has an invalid sequence number (last 4 digits).")
         assert me.page.input_value("#name") == who.name  # what was typed is kept
         me.shot("register-invalid-nik")
         me.page.fill("#nik", who.nik)
         me.page.fill("#password", "indonesia123")
-        me.submit("/register")
+        me.submit("/signup")
         me.error("This password is too common or has appeared in a data breach. Choose another.")
         me.shot("register-breached-password")
         me.page.fill("#password", who.password)
-        me.submit("/register")
+        me.submit("/signup")
         me.heading("Check your email")
         me.shot("register-check-email")
 

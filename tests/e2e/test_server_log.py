@@ -212,7 +212,7 @@ def _signed_up(site: LoggedSite) -> None:
     siti = site.citizen()
     try:
         fields = {k: SITI[k] for k in ("nik", "name", "email", "password")}
-        done = siti.submit("/register", "/register", fields)
+        done = siti.submit("/signup", "/signup", fields)
         assert done.status_code == 200, done.text
         verified = siti.get(site.mailed_link(SITI["email"], "/verify-email"))
         assert verified.status_code == 200, verified.text

@@ -18,7 +18,7 @@ from babel.support import Translations
 LOCALES = ("id", "en")
 DEFAULT = "id"
 LANG_COOKIE = "satupintu_lang"
-_DIR = Path(__file__).parent / "locale"
+_DIR = Path(__file__).parent.parent / "locale"
 
 
 def load_catalogs() -> dict[str, NullTranslations]:

@@ -11,11 +11,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from api.csrf import CsrfGuard
-from api.devices import device_name
-from api.i18n import LANG_COOKIE, load_catalogs, negotiate
+from api.web.csrf import CsrfGuard
+from api.web.devices import device_name
+from api.web.i18n import LANG_COOKIE, load_catalogs, negotiate
 
-_TEMPLATES = Path(__file__).parent / "templates"
+_TEMPLATES = Path(__file__).parent.parent / "templates"
 
 # The failure pages many routes answer with: what the visitor reads, the status, and the error
 # code shown beneath it (a caller may name a more precise one).

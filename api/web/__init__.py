@@ -1,0 +1,1 @@
+"""What the HTML surface shares: pages and their templates, CSRF, languages, cookies, forms."""
