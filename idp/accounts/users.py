@@ -19,12 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditEvent, AuditSink, Outcome
-from audit.driver import DriverStatements
 from idp.accounts.models import User
 from idp.accounts.password_policy import PasswordPolicy
 from idp.accounts.passwords import PasswordHasher
 from idp.clock import Clock
 from idp.errors import Conflict, InvalidInput, NotFound
+from storage.statements import DriverStatements
 from vault import BlindIndex, EnvelopeCipher, SubjectErased, fields
 from vault.blind_index import normalise
 from vault.fields import SealedField
@@ -224,7 +224,7 @@ class UserDirectory:
     def credentials(self, login: str) -> Credentials | None:
         """The account `login` (NIK, email or username) names, read on the driver: this runs
         before every password check, and a Session, even a Core execution, cost more than the
-        query (audit.driver)."""
+        query (storage.statements)."""
         login = login.strip()
         if not _plausible(login):
             return None

@@ -21,7 +21,6 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 
 from audit import AuditEvent, Outcome
-from audit.driver import DriverStatements
 from idp.clock import epoch
 from idp.oauth.context import ServerContext
 from idp.oauth.keys import InvalidSignature
@@ -29,6 +28,7 @@ from idp.oauth.requests import OAuthRequest
 from idp.oidc.models import LogoutDelivery
 from idp.outbound import OutboundRefused
 from idp.signin.sessions import ActiveSession, SsoSessions
+from storage.statements import DriverStatements
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_TTL = 120

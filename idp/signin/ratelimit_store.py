@@ -17,8 +17,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.driver import DriverStatements
 from idp.signin.models import RateCounter
+from storage.statements import DriverStatements
 
 _T = RateCounter.__table__
 # Built once: constructing the expression cost more than running it. A sign-in peeks at two
@@ -235,7 +235,7 @@ class SqlCounterStore:
         engine: Engine = self._db.kw["bind"]
         if len(keys) <= 2:
             # The sign-in's read (account and IP), before every guarded attempt: prebuilt and
-            # run on the driver (audit.driver).
+            # run on the driver (storage.statements).
             rows = self._peek_two.read(engine, {"k0": keys[0], "k1": keys[-1], "now": now})
         else:
             with engine.connect() as c:

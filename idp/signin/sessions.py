@@ -18,10 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditEvent, AuditSink
-from audit.driver import DriverStatements
 from idp.clock import Clock, aware
 from idp.secrets import new_secret, secret_hash
 from idp.signin.models import SessionClient, SsoSession
+from storage.statements import DriverStatements
 
 # Refresh last_seen_at at most this often, so a busy session is not a write per request.
 _TOUCH_EVERY = timedelta(seconds=60)

@@ -16,10 +16,10 @@ from sqlalchemy import bindparam, exists, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.driver import DriverStatements
 from idp.signin.mfa.recovery import RecoveryCodes
 from idp.signin.mfa.totp import TotpFactors, looks_like_totp
 from idp.signin.mfa.webauthn import WebAuthnFactors
+from storage.statements import DriverStatements
 
 # Built once: constructing the expression cost more than running it.
 _ENROLLED = select(

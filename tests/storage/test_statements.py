@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from audit.driver import DriverStatement, DriverStatements
 from idp.signin.models import SsoSession
+from storage.statements import DriverStatement, DriverStatements
 
 T = SsoSession.__table__
 KEYS = ("id", "user_id", "secret_hash", "auth_time", "acr", "amr", "created_at")

@@ -8,9 +8,6 @@ dialect's casts, each parameter's bind conversion (datetimes and JSON on SQLite)
 column's conversion, and SQLAlchemy's exception classes for driver errors. It runs on the
 connection of a SQLAlchemy `Connection` (inside that connection's transaction) or on a raw
 pooled connection.
-
-It lives in `audit` because the audit writer needed it first and DESIGN.md lets `idp` import
-`audit` but not the other way round.
 """
 
 from __future__ import annotations
