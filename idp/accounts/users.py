@@ -101,6 +101,7 @@ class _UserId:
 class UserDirectory:
     def __init__(
         self,
+        engine: Engine,
         db: sessionmaker[Session],
         cipher: EnvelopeCipher,
         index: BlindIndex,
@@ -111,7 +112,7 @@ class UserDirectory:
     ) -> None:
         self._db, self._cipher, self._index = db, cipher, index
         self._hasher, self._audit, self._clock = hasher, audit, clock
-        self._engine: Engine = db.kw["bind"]
+        self._engine = engine  # for the driver's reads (credentials)
         self._by_index = {kind: DriverStatements(stmt) for kind, stmt in _BY_INDEX.items()}
         self.policy = policy or PasswordPolicy()
 

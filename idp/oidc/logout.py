@@ -85,9 +85,10 @@ class DeliveryReport:
 
 
 class LogoutService:
-    def __init__(self, ctx: ServerContext, sessions: SsoSessions) -> None:
+    def __init__(self, ctx: ServerContext, sessions: SsoSessions, engine: Engine) -> None:
         self.ctx = ctx
         self.sessions = sessions
+        self._engine = engine  # for the driver's read (_anything_due)
         self.endpoint = EndSession(ctx)
         self._any_due = DriverStatements(_ANY_DUE)
         self.endpoint.server = _ClientLookup(ctx)
@@ -140,8 +141,7 @@ class LogoutService:
         """Whether a delivery is due, in one read on the driver: every worker asks this about
         once a second, almost always to hear no, and a claiming transaction cost several times
         the read (docs/benchmarks.md)."""
-        engine: Engine = self.ctx.db.kw["bind"]
-        return bool(self._any_due.read(engine, {"now": now}))
+        return bool(self._any_due.read(self._engine, {"now": now}))
 
     def logout_token(self, client: Any, session: ActiveSession) -> str:
         now = epoch(self.ctx.clock())

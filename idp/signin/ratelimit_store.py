@@ -159,8 +159,8 @@ def _counter(row: RateCounter) -> Counter:
 class SqlCounterStore:
     """Counters in `idp_rate_counters`, updated with one INSERT ... ON CONFLICT DO UPDATE."""
 
-    def __init__(self, db: sessionmaker[Session]) -> None:
-        self._db = db
+    def __init__(self, engine: Engine, db: sessionmaker[Session]) -> None:
+        self._engine, self._db = engine, db
         self._peek_two = DriverStatements(_PEEK_TWO)
         self._statements: dict[tuple[Any, ...], Any] = {}  # admit statements, by limit shape
 
@@ -232,7 +232,7 @@ class SqlCounterStore:
     def peek_many(self, keys: list[str], now: float) -> dict[str, Counter]:
         if not keys:
             return {}
-        engine: Engine = self._db.kw["bind"]
+        engine = self._engine
         if len(keys) <= 2:
             # The sign-in's read (account and IP), before every guarded attempt: prebuilt and
             # run on the driver (storage.statements).
