@@ -31,6 +31,7 @@ from idp.oauth.requests import HttpRequest
 from idp.oidc.authorize import Decision
 from idp.signin.mfa.policy import ACR_PWD
 from idp.signin.password import LoginResult
+from storage import begin
 
 router = APIRouter()
 
@@ -67,12 +68,12 @@ def _sign_in(
     # The second-factor question, then the new session (or the sign-in waiting for its second
     # factor) with its audit row, in one transaction on a plain connection: an ORM session
     # cost more than the three statements.
-    with svc.engine.begin() as c:
-        if svc.factors.enrolled(user.id, session=c):
+    with begin(svc.engine, svc.db) as work:
+        if svc.factors.enrolled(user.id, work=work):
             # The user's own choice: their second factor, every time. Until it is verified
             # there is no session, only the second-factor step.
             return _SignedIn(
-                result, second_factor_due=svc.pending_signins.begin(user.id, ["pwd"], session=c)
+                result, second_factor_due=svc.pending_signins.begin(user.id, ["pwd"], work=work)
             )
         _session, cookie = svc.sessions.establish(
             user.id,
@@ -80,7 +81,7 @@ def _sign_in(
             amr=["pwd"],
             current_cookie=current,
             user_agent=user_agent,
-            session=c,
+            work=work,
         )
         return _SignedIn(result, cookie)
 

@@ -24,6 +24,7 @@ from idp.accounts.password_policy import PasswordPolicy
 from idp.accounts.passwords import PasswordHasher
 from idp.clock import Clock
 from idp.errors import Conflict, InvalidInput, NotFound
+from storage import UnitOfWork
 from storage.statements import DriverStatements
 from vault import BlindIndex, EnvelopeCipher, SubjectErased, fields
 from vault.blind_index import normalise
@@ -190,10 +191,12 @@ class UserDirectory:
                 s.flush()
             except IntegrityError as exc:
                 raise Conflict("a user with this username exists") from exc
-            self._audit.record(AuditEvent("user.create", actor=actor, subject=uid), session=s)
+            self._audit.record(
+                AuditEvent("user.create", actor=actor, subject=uid), work=UnitOfWork.of(s)
+            )
             if email_verified:  # whoever created the account vouches for the address
                 self._audit.record(
-                    AuditEvent("user.verify_email", actor=actor, subject=uid), session=s
+                    AuditEvent("user.verify_email", actor=actor, subject=uid), work=UnitOfWork.of(s)
                 )
         return self.profile(user)
 
@@ -278,7 +281,7 @@ class UserDirectory:
         row.password_hash = self._hasher.hash(password)
         row.updated_at = self._clock()
         self._audit.record(
-            AuditEvent("user.password_change", actor=actor, subject=user_id), session=s
+            AuditEvent("user.password_change", actor=actor, subject=user_id), work=UnitOfWork.of(s)
         )
 
     def check_policy(self, password: str, user: User | None = None) -> None:
@@ -316,7 +319,9 @@ class UserDirectory:
             user.password_hash = None
             user.disabled = True
             user.updated_at = self._clock()
-            self._audit.record(AuditEvent("user.erase", actor=actor, subject=sub), session=s)
+            self._audit.record(
+                AuditEvent("user.erase", actor=actor, subject=sub), work=UnitOfWork.of(s)
+            )
         # After the commit: an erased DEK with live indexes would be worse than the reverse.
         return self._cipher.shred(sub)
 

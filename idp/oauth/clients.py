@@ -29,6 +29,7 @@ from idp.oauth.models import ClientRecord
 from idp.oauth.scopes import ADMIN_SCOPE, PRIVILEGED, registrable_scope, within
 from idp.oauth.uris import is_iri
 from idp.secrets import new_identifier, new_secret, same_text, secret_hash, secret_matches
+from storage import UnitOfWork
 
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 AUTH_METHODS = (*SECRET_METHODS, "private_key_jwt", "none")
@@ -313,7 +314,7 @@ class ClientRegistry:
             s.add(rec)
             self._audit.record(
                 AuditEvent("client.create", actor=actor, client_id=rec.client_id, org_id=org_id),
-                session=s,
+                work=UnitOfWork.of(s),
             )
         return _client(rec), secret
 
@@ -406,7 +407,7 @@ class ClientRegistry:
                     org_id=rec.org_id,
                     detail={"fields": sorted(changes)},
                 ),
-                session=s,
+                work=UnitOfWork.of(s),
             )
             client = _client(rec)
         self._forget(client_id)
@@ -433,7 +434,7 @@ class ClientRegistry:
                     org_id=rec.org_id,
                     detail={"role": role},
                 ),
-                session=s,
+                work=UnitOfWork.of(s),
             )
             client = _client(rec)
         self._forget(client_id)
@@ -447,7 +448,7 @@ class ClientRegistry:
             s.delete(rec)
             self._audit.record(
                 AuditEvent("client.delete", actor=actor, client_id=client_id, org_id=rec.org_id),
-                session=s,
+                work=UnitOfWork.of(s),
             )
         self._forget(client_id)
 

@@ -28,6 +28,7 @@ from idp.oauth.requests import OAuthRequest
 from idp.oidc.models import LogoutDelivery
 from idp.outbound import OutboundRefused
 from idp.signin.sessions import ActiveSession, SsoSessions
+from storage import UnitOfWork
 from storage.statements import DriverStatements
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -210,7 +211,7 @@ class LogoutService:
                         client_id=client_id,
                         detail=detail,
                     ),
-                    session=s,
+                    work=UnitOfWork.of(s),
                 )
         return DeliveryReport(delivered, retried, gave_up)
 

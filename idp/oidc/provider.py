@@ -26,6 +26,7 @@ from idp.oauth.requests import HttpRequest, HttpResponse, OAuthJsonRequest, OAut
 from idp.oauth.scopes import SUPPORTED
 from idp.oidc.context import ProviderContext
 from idp.oidc.id_token import IdTokenOnCode, IdTokenOnRefresh
+from storage import UnitOfWork
 
 
 class OpenIDProvider(AuthorizationServer):
@@ -114,7 +115,7 @@ class OpenIDProvider(AuthorizationServer):
             # with others) before it releases the token.
             request.audit_after.append(event)
         else:
-            self.ctx.audit.record(event, session=request.db)
+            self.ctx.audit.record(event, work=UnitOfWork.of(request.db))
 
     # -- framework adapter --------------------------------------------------------------------
     def create_oauth2_request(self, request: Any) -> OAuthRequest:

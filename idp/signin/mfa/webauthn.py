@@ -42,6 +42,7 @@ from idp.clock import Clock, aware
 from idp.errors import InvalidInput, NotFound
 from idp.secrets import new_secret
 from idp.signin.mfa.models import WebAuthnChallenge, WebAuthnCredential
+from storage import UnitOfWork
 
 CHALLENGE_TTL = timedelta(minutes=5)
 REGISTER, SECOND_FACTOR, PASSWORDLESS = "register", "2fa", "passwordless"
@@ -196,7 +197,7 @@ class WebAuthnFactors:
                 AuditEvent(
                     "mfa.passkey.register", actor=user_id, subject=user_id, detail={"id": row.id}
                 ),
-                session=s,
+                work=UnitOfWork.of(s),
             )
         return _passkey(row)
 
@@ -275,7 +276,7 @@ class WebAuthnFactors:
                     subject=row.user_id,
                     detail={"id": row.id, "passwordless": user_id is None},
                 ),
-                session=s,
+                work=UnitOfWork.of(s),
             )
         return PasskeyLogin(
             row.user_id, "swk" if row.multi_device else "hwk", verified.user_verified
@@ -318,7 +319,7 @@ class WebAuthnFactors:
                 AuditEvent(
                     "mfa.passkey.rename", actor=user_id, subject=user_id, detail={"id": row.id}
                 ),
-                session=s,
+                work=UnitOfWork.of(s),
             )
 
     def remove(self, user_id: str, passkey_id: str, *, actor: str) -> None:
@@ -331,7 +332,7 @@ class WebAuthnFactors:
                 AuditEvent(
                     "mfa.passkey.remove", actor=actor, subject=user_id, detail={"id": passkey_id}
                 ),
-                session=s,
+                work=UnitOfWork.of(s),
             )
 
 
