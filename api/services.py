@@ -43,6 +43,7 @@ from idp.signin.mfa.recovery import RecoveryCodes
 from idp.signin.mfa.totp import TotpFactors
 from idp.signin.mfa.webauthn import WebAuthnFactors
 from idp.signin.password import PasswordLogin
+from idp.signin.password_signin import PasswordSignIn
 from idp.signin.pending import PendingSignIns
 from idp.signin.ratelimit import Limits, RateLimiter
 from idp.signin.ratelimit_store import CounterStore, RedisCounterStore, SqlCounterStore
@@ -82,6 +83,7 @@ class Services:
     csrf_key: bytes
     limiter: RateLimiter
     password_login: PasswordLogin
+    password_signin: PasswordSignIn
     mailer: Mailer
     account_tokens: AccountTokens
     self_registration: SelfRegistration
@@ -302,6 +304,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         csrf_key=secret.key("csrf-key"),
         limiter=limiter,
         password_login=password_login,
+        password_signin=PasswordSignIn(engine, db, password_login, factors, pending, sessions),
         mailer=mailer,
         account_tokens=account_tokens,
         self_registration=SelfRegistration(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oidc.rpinitiated import EndSessionRequest
@@ -25,13 +24,9 @@ from api.mfa_web import (
 )
 from api.pages import address
 from api.routers.oauth import render_decision, resume_sync
-from api.services import Services
 from api.throttle import wait_text
 from idp.oauth.requests import HttpRequest
 from idp.oidc.authorize import Decision
-from idp.signin.mfa.policy import ACR_PWD
-from idp.signin.password import LoginResult
-from storage import begin
 
 router = APIRouter()
 
@@ -42,48 +37,6 @@ SCOPE_LABELS = {
     "address": "Address",
     "offline_access": "Stay signed in to this application (offline access)",
 }
-
-
-@dataclass(frozen=True)
-class _SignedIn:
-    result: LoginResult
-    cookie: str | None = None  # a new SSO session's
-    second_factor_due: str | None = None  # a pending sign-in's, when the user has a factor
-
-
-def _sign_in(
-    svc: Services,
-    username: str,
-    password: str,
-    ip: str | None,
-    current: str | None,
-    user_agent: str | None,
-) -> _SignedIn:
-    """The password check and the new SSO session in one worker-thread hop: this path's cost
-    beside argon2 itself is what `make bench` holds to 10 %."""
-    result = svc.password_login.attempt(username, password, ip)
-    user = result.user
-    if user is None:
-        return _SignedIn(result)
-    # The second-factor question, then the new session (or the sign-in waiting for its second
-    # factor) with its audit row, in one transaction on a plain connection: an ORM session
-    # cost more than the three statements.
-    with begin(svc.engine, svc.db) as work:
-        if svc.factors.enrolled(user.id, work=work):
-            # The user's own choice: their second factor, every time. Until it is verified
-            # there is no session, only the second-factor step.
-            return _SignedIn(
-                result, second_factor_due=svc.pending_signins.begin(user.id, ["pwd"], work=work)
-            )
-        _session, cookie = svc.sessions.establish(
-            user.id,
-            acr=ACR_PWD,
-            amr=["pwd"],
-            current_cookie=current,
-            user_agent=user_agent,
-            work=work,
-        )
-        return _SignedIn(result, cookie)
 
 
 @router.get("/login")
@@ -156,16 +109,16 @@ async def login_submit(request: Request) -> Response:
     password = form.get("password", "")
     if not username or not password or len(password) > 256:
         return await again(401, wrong)
-    # asyncio's own hop (the loop's executor, the context copied) rather than Starlette's:
-    # anyio's bookkeeping around it cost ~0.07 ms of the event loop per sign-in.
+    # One worker-thread hop for the whole sign-in, asyncio's own (the loop's executor, the
+    # context copied) rather than Starlette's: anyio's bookkeeping around it cost ~0.07 ms of
+    # the event loop per sign-in.
     signed_in = await asyncio.to_thread(
-        _sign_in,
-        svc,
+        svc.password_signin.sign_in,
         username,
         password,
         client_ip(request),
-        request.cookies.get(svc.settings.cookie_name),
-        request.headers.get("user-agent"),
+        current_cookie=request.cookies.get(svc.settings.cookie_name),
+        user_agent=request.headers.get("user-agent"),
     )
     result = signed_in.result
     if result.throttled is not None:
