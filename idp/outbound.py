@@ -17,14 +17,19 @@ from urllib.parse import urlsplit
 import httpx
 
 from idp.addresses import Network, refusal
+from idp.errors import IdpError
 
 
-class OutboundRefused(Exception):
+class OutboundRefused(IdpError):
     """The destination is not allowed, unreachable, too slow or answered too much."""
+
+    code = "outbound_refused"
 
 
 class Unresolved(OutboundRefused):
     """The host has no address (yet): nothing was checked or called."""
+
+    code = "outbound_unresolved"
 
     def __init__(self, host: str) -> None:
         super().__init__(f"cannot resolve {host}")
@@ -33,6 +38,8 @@ class Unresolved(OutboundRefused):
 
 class AddressRefused(OutboundRefused):
     """The guard will not call this address."""
+
+    code = "outbound_address_refused"
 
     def __init__(self, host: str, address: str, reason: str, *, allowable: bool) -> None:
         said = (

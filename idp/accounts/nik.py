@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from idp.errors import InvalidInput
+
 # Kemendagri province codes. 91-96 cover Papua: 91 (Papua Barat) and 94 (Papua) are on nearly
 # every NIK issued there; 92, 93, 95 and 96 came with the provinces created in 2022.
 PROVINCES: dict[str, str] = {
@@ -60,9 +62,11 @@ PROVINCES: dict[str, str] = {
 }
 
 
-class InvalidNik(ValueError):
+class InvalidNik(InvalidInput, ValueError):
     """`reason` is a stable code: length, digits, province, regency, district, birth_date,
     sequence."""
+
+    code = "invalid_nik"
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)

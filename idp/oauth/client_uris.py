@@ -56,7 +56,7 @@ class ClientUriCheck:
                 named = ", ".join(sorted(h or "(no host)" for h in hosts))
                 raise InvalidMetadata(
                     f"a pairwise client whose redirect_uris span more than one host ({named})"
-                    " must register a sector_identifier_uri that lists them (OIDC Core §8.1)"
+                    " must register a sector_identifier_uri that lists them (OIDC Core section 8.1)"
                 )
             return
         try:
@@ -76,8 +76,9 @@ class ClientUriCheck:
         missing = [u for u in redirects if u not in listed]
         if missing:
             raise InvalidMetadata(
-                f"sector_identifier_uri {uri} does not list {', '.join(missing)}: it must list"
-                " every one of the client's redirect_uris (OIDC Dynamic Client Registration §5)"
+                f"sector_identifier_uri {uri} does not list {', '.join(missing)}: it must"
+                " list every one of the client's redirect_uris"
+                " (OIDC Dynamic Client Registration section 5)"
             )
 
     def _reachable(self, field: str, uri: str, warn: Warn | None) -> None:

@@ -12,7 +12,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
 from audit import AuditEvent
 from idp.clock import aware, epoch
-from idp.oauth.clients import AUTH_METHODS
+from idp.oauth.client_metadata import AUTH_METHODS
 from idp.oauth.context import ServerContext
 from idp.oauth.models import RefreshToken
 from idp.oauth.requests import OAuthRequest

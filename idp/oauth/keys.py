@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditEvent, AuditSink
 from idp.clock import Clock, aware
+from idp.errors import IdpError
 from idp.oauth.jws import CompactSigner, Key
 from idp.oauth.models import SigningKey
 from storage import UnitOfWork
@@ -33,8 +34,10 @@ ALGORITHMS = ("RS256", "ES256", "EdDSA")
 SUBJECT = "system:signing-keys"
 
 
-class InvalidSignature(Exception):
+class InvalidSignature(IdpError):
     """A JWT did not verify against any published key."""
+
+    code = "invalid_signature"
 
 
 def _generate(alg: str) -> Key:

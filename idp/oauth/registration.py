@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
+from authlib.oauth2.rfc6749 import OAuth2Error
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,10 +39,19 @@ REGISTRABLE = (
 )
 
 
-class RegistrationError(Exception):
+_DESCRIPTION_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in '"\\')
+
+
+class RegistrationError(OAuth2Error):
+    """An RFC 7591 §3.2.2 error response (invalid_redirect_uri, invalid_client_metadata), or
+    RFC 6750's invalid_token for a missing or spent initial access token."""
+
     def __init__(self, error: str, description: str, status: int = 400) -> None:
-        super().__init__(description)
-        self.error, self.description, self.status = error, description, status
+        # error_description is ASCII without '"' or '\\' (RFC 6749 §5.2, RFC 7591 §3.2.2): a
+        # URI or name quoted in it is percent-encoded where it holds anything else.
+        wire = quote(description, safe=_DESCRIPTION_SAFE)
+        super().__init__(description=wire, status_code=status, error=error)
+        self.status = status
 
 
 class Registration:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from idp.clock import Clock, aware, epoch
+from idp.errors import IdpError
 from idp.oauth.clients import Client
 from idp.oauth.keys import InvalidSignature, KeyRing
 from idp.oauth.models import Grant, RefreshToken, RevokedAccessToken
@@ -24,8 +25,10 @@ from idp.secrets import new_secret, secret_hash
 ACCESS_TOKEN_TYP = "at+jwt"
 
 
-class InvalidToken(Exception):
-    """The presented token is malformed, expired, revoked or not ours."""
+class InvalidToken(IdpError):
+    """The presented token is malformed, expired, revoked or not ours (RFC 6750 §3.1)."""
+
+    code = "invalid_token"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from idp.oauth.clients import AUTH_METHODS, SIGNING_ALGS
+from idp.oauth.client_metadata import AUTH_METHODS, SIGNING_ALGS
 from idp.oauth.scopes import OIDC_SCOPES
 from idp.oidc.claims import claims_supported
 from idp.signin.mfa.policy import ACR_VALUES

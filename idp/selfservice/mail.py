@@ -18,6 +18,8 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Protocol
 
+from idp.errors import IdpError
+
 log = logging.getLogger("satupintu.mail")
 
 
@@ -33,8 +35,10 @@ class Mailer(Protocol):
     def send(self, mail: Mail) -> None: ...
 
 
-class MailError(Exception):
+class MailError(IdpError):
     """The message could not be handed over."""
+
+    code = "mail_undelivered"
 
 
 def to_message(mail: Mail, sender: str) -> EmailMessage:

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from idp.errors import InvalidInput
-from idp.oauth.clients import validate_redirect_uri
+from idp.oauth.client_metadata import validate_redirect_uri
 
 CB = ["https://app.example/cb"]
 
@@ -54,3 +54,27 @@ def test_a_redirect_uri_with_a_tab_or_line_break_is_refused_at_registration():
     for uri in ("https://app.example/c\tb", "https://app.example/cb\n", "https://a pp.example/"):
         with pytest.raises(InvalidInput):
             validate_redirect_uri(uri)
+
+
+@pytest.mark.parametrize(
+    "uri,said",
+    [
+        ("https://dinas-ä.example/cb#x", "https://dinas-%C3%A4.example/cb#x"),
+        ("https://app.example/cb#ä", "https://app.example/cb#%C3%A4"),
+        ('https://app.example/"cb"#x', "redirect_uri is invalid"),
+    ],
+)
+def test_an_error_description_quoting_a_uri_stays_within_its_grammar(web, services, uri, said):
+    # RFC 6749 §5.2 / RFC 7591 §3.2.2: error_description is ASCII without '"' or '\'. The
+    # URI the message quotes is percent-encoded where it holds anything else.
+    token = services.registration.issue_initial_token(org_id=None)
+    r = web.post(
+        "/register",
+        json={"redirect_uris": [uri]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 400, r.text
+    described = r.json()["error_description"]
+    assert said in described
+    assert all(0x20 <= ord(c) < 0x7F and c not in '"\\' for c in described), described
+    assert services.clients.list() == []

@@ -14,7 +14,8 @@ from authlib.oauth2.rfc6749 import grants
 from sqlalchemy import update
 
 from idp.clock import aware
-from idp.oauth.clients import AUTH_METHODS, Client
+from idp.oauth.client_metadata import AUTH_METHODS
+from idp.oauth.clients import Client
 from idp.oauth.grants.copied import revoke_copied_grant
 from idp.oauth.models import RefreshToken
 from idp.oauth.principal import Principal

@@ -39,7 +39,7 @@ from webauthn.helpers.structs import (
 
 from audit import AuditEvent, AuditSink, Outcome
 from idp.clock import Clock, aware
-from idp.errors import InvalidInput, NotFound
+from idp.errors import IdpError, InvalidInput, NotFound
 from idp.secrets import new_secret
 from idp.signin.mfa.models import WebAuthnChallenge, WebAuthnCredential
 from storage import UnitOfWork
@@ -49,8 +49,10 @@ REGISTER, SECOND_FACTOR, PASSWORDLESS = "register", "2fa", "passwordless"
 MAX_CREDENTIAL_JSON = 64 * 1024
 
 
-class PasskeyRejected(Exception):
+class PasskeyRejected(IdpError):
     """The ceremony failed: expired challenge, wrong origin, bad signature, unknown key..."""
+
+    code = "passkey_rejected"
 
 
 @dataclass(frozen=True)
