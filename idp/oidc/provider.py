@@ -149,8 +149,9 @@ class OpenIDProvider(AuthorizationServer):
             detail={"grant_type": grant_type, "refresh": bool(refresh)},
         )
         if grant_type in self._audit_follows:
-            # Nothing else is written for this grant: the caller commits the row (grouped
-            # with others) before it releases the token.
+            # The grant declares that nothing else is written for it: the row is reported in
+            # the TokenAnswer, and the caller commits it (grouped with others) before it
+            # releases the token.
             request.audit_after.append(event)
         else:
             self.ctx.audit.record(event, work=UnitOfWork.of(request.db))
