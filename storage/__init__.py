@@ -1,5 +1,5 @@
-"""The database seam under every package: the unit of work a service opens, and statements
-compiled once for the driver. Imports nothing from the project; every package may import it."""
+"""The database seam under every package, importing nothing of the project: the unit of work a
+service opens, and statements compiled once for the driver."""
 
 from storage.statements import DriverStatement, DriverStatements
 from storage.unit_of_work import UnitOfWork, begin
