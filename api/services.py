@@ -43,6 +43,7 @@ from idp.signin.mfa.recovery import RecoveryCodes
 from idp.signin.mfa.totp import TotpFactors
 from idp.signin.mfa.webauthn import WebAuthnFactors
 from idp.signin.password import PasswordLogin
+from idp.signin.password_signin import PasswordSignIn
 from idp.signin.pending import PendingSignIns
 from idp.signin.ratelimit import Limits, RateLimiter
 from idp.signin.ratelimit_store import CounterStore, RedisCounterStore, SqlCounterStore
@@ -82,6 +83,7 @@ class Services:
     csrf_key: bytes
     limiter: RateLimiter
     password_login: PasswordLogin
+    password_signin: PasswordSignIn
     mailer: Mailer
     account_tokens: AccountTokens
     self_registration: SelfRegistration
@@ -117,12 +119,14 @@ def make_server_secret(store: SubjectKeyStore, provider: KeyProvider) -> ServerS
     return ServerSecret(store, provider, seed=seed)
 
 
-def make_counter_store(settings: Settings, db: sessionmaker[Session]) -> CounterStore:
+def make_counter_store(
+    settings: Settings, engine: Engine, db: sessionmaker[Session]
+) -> CounterStore:
     if settings.redis_url:
         import redis
 
         return RedisCounterStore(redis.Redis.from_url(settings.redis_url), settings.redis_prefix)
-    return SqlCounterStore(db)
+    return SqlCounterStore(engine, db)
 
 
 def make_mailer(settings: Settings) -> Mailer:
@@ -142,7 +146,12 @@ def make_mailer(settings: Settings) -> Mailer:
 
 
 def make_limiter(
-    settings: Settings, db: sessionmaker[Session], audit: AuditLog, clock: Clock, key: bytes
+    settings: Settings,
+    engine: Engine,
+    db: sessionmaker[Session],
+    audit: AuditLog,
+    clock: Clock,
+    key: bytes,
 ) -> RateLimiter:
     limits = Limits(
         free_failures=settings.login_free_failures,
@@ -153,7 +162,7 @@ def make_limiter(
         ip_request_limit=settings.ip_request_limit,
         ip_request_window=settings.ip_request_window,
     )
-    return RateLimiter(make_counter_store(settings, db), limits, audit, clock, key)
+    return RateLimiter(make_counter_store(settings, engine, db), limits, audit, clock, key)
 
 
 def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
@@ -191,7 +200,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         )
     )
     policy = PasswordPolicy(min_length=settings.password_min_length)
-    users = UserDirectory(db, cipher, BlindIndex(provider), hasher, audit, clock, policy)
+    users = UserDirectory(engine, db, cipher, BlindIndex(provider), hasher, audit, clock, policy)
     outbound = OutboundClient(
         OutboundPolicy(
             settings.outbound_allow_networks, settings.outbound_timeout, settings.outbound_max_bytes
@@ -241,8 +250,8 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         return bool(client and client.metadata.get("skip_consent"))
 
     consent = ConsentRegistry(db, audit, clock, trusted_clients=trusted)
-    logout = LogoutService(ctx, sessions)
-    limiter = make_limiter(settings, db, audit, clock, secret.key("ratelimit-key"))
+    logout = LogoutService(ctx, sessions, engine)
+    limiter = make_limiter(settings, engine, db, audit, clock, secret.key("ratelimit-key"))
     password_login = PasswordLogin(users, limiter, audit)
     mailer = make_mailer(settings)
     notifier = Notifier(mailer, settings.issuer_base)
@@ -295,6 +304,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         csrf_key=secret.key("csrf-key"),
         limiter=limiter,
         password_login=password_login,
+        password_signin=PasswordSignIn(engine, db, password_login, factors, pending, sessions),
         mailer=mailer,
         account_tokens=account_tokens,
         self_registration=SelfRegistration(

@@ -4,7 +4,6 @@ audit row of every issued token committed before the token leaves."""
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -14,30 +13,8 @@ from api.errors import oauth_error
 from api.services import Services
 from api.throttle import basic_client_id, too_many_oauth
 from audit import AuditEvent, Outcome
-from idp.oauth.requests import HttpRequest, HttpResponse
+from idp.oauth.requests import HttpRequest
 from idp.signin.ratelimit import Throttled
-
-
-@dataclass
-class _Issued:
-    response: HttpResponse
-    client_auth_failed: bool
-    audit_after: list[AuditEvent]
-
-
-def _issue(svc: Services, req: HttpRequest) -> _Issued:
-    oauth = svc.server.oauth_request(req, svc.db)  # the session opens only if a grant needs it
-    try:
-        resp = svc.server.create_token_response(oauth)
-        if (db := oauth.opened_db) is not None:
-            if resp.status == 200:
-                db.commit()
-            else:
-                db.rollback()
-        return _Issued(resp, oauth.client_auth_failed, oauth.audit_after)
-    finally:
-        if (db := oauth.opened_db) is not None:
-            db.close()
 
 
 def _client_auth_failed(svc: Services, client_id: str | None, ip: str | None) -> Throttled | None:
@@ -79,7 +56,7 @@ async def token_response(svc: Services, req: HttpRequest) -> Response:
     form = dict(req.form)
     client_id = basic_client_id(req.headers.get("authorization", ""), req.form)
     inline = (
-        form.get("grant_type") == "client_credentials"
+        svc.server.can_inline(form.get("grant_type"))
         and "client_assertion" not in form
         and svc.clients.is_cached(client_id)
     )
@@ -87,14 +64,14 @@ async def token_response(svc: Services, req: HttpRequest) -> Response:
     # concurrent token requests share one commit.
     with svc.audit.expecting() if inline else contextlib.nullcontext():
         if inline:
-            # A secret-authenticated client_credentials grant of a cached client touches no
-            # database (its audit row goes to the audit writer): run it on the event loop
-            # rather than pay a worker-thread hop per token. Anything that may block (a client
-            # to load, private_key_jwt fetching a jwks_uri and recording the jti) goes to a
-            # worker thread.
-            issued = _issue(svc, req)
+            # A secret-authenticated grant that writes nothing but its audit row (which goes to
+            # the audit writer), of a cached client, touches no database: run it on the event
+            # loop rather than pay a worker-thread hop per token. Anything that may block (a
+            # client to load, private_key_jwt fetching a jwks_uri and recording the jti) goes
+            # to a worker thread.
+            issued = svc.server.issue_token(req)
         else:
-            issued = await run_in_threadpool(_issue, svc, req)
+            issued = await run_in_threadpool(svc.server.issue_token, req)
         if issued.client_auth_failed:
             throttled = await run_in_threadpool(
                 _client_auth_failed, svc, client_id, req.remote_addr
@@ -102,6 +79,6 @@ async def token_response(svc: Services, req: HttpRequest) -> Response:
             if throttled is not None:
                 return too_many_oauth(throttled)
         # The token leaves only once its audit row is committed.
-        for event in issued.audit_after:
+        for event in issued.deferred:
             await svc.audit.submit_async(event)
     return to_response(issued.response)

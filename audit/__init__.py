@@ -1,4 +1,5 @@
-"""Append-only audit trail of security-relevant events. Imports nothing from the project."""
+"""Append-only audit trail of security-relevant events. Imports nothing from the project but
+storage."""
 
 from audit.events import AuditEvent, Outcome
 from audit.log import AuditLog, AuditSink

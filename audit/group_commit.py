@@ -5,10 +5,10 @@ arrive together are inserted in one statement and one transaction by a single wr
 a busy token endpoint pays one commit per batch instead of one per token. One writer also keeps
 appends in arrival order, which a hash-chained trail needs.
 
-The batch goes straight to the driver (`audit.driver.DriverStatement`): SQLAlchemy compiles the
-INSERT once for the engine's dialect and supplies its type conversions and its exception
-classes, but its per-statement execution machinery is skipped. On this path it cost more CPU
-than SQLite's own work (about 165 against 55 microseconds per one-row commit,
+The batch goes straight to the driver (`storage.statements.DriverStatement`): SQLAlchemy
+compiles the INSERT once for the engine's dialect and supplies its type conversions and its
+exception classes, but its per-statement execution machinery is skipped. On this path it cost
+more CPU than SQLite's own work (about 165 against 55 microseconds per one-row commit,
 `docs/benchmarks.md`), and every issued token pays it.
 """
 
@@ -28,7 +28,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import PoolProxiedConnection
 
-from audit.driver import DriverStatement
+from storage.statements import DriverStatement
 
 _STOP = object()
 _IDLE = 1.0  # seconds without rows before the writer lets go of its connection

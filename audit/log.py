@@ -14,6 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from audit.events import AuditEvent, Outcome
 from audit.group_commit import GroupCommit
+from storage.unit_of_work import UnitOfWork
 
 
 class Base(DeclarativeBase):
@@ -45,7 +46,7 @@ _INSERT = insert(AUDIT_TABLE)  # built once: sign-ins and grants record inside t
 class AuditSink(Protocol):
     """What domain packages depend on: something that records an event."""
 
-    def record(self, event: AuditEvent, *, session: Session | Connection | None = None) -> None: ...
+    def record(self, event: AuditEvent, *, work: UnitOfWork | None = None) -> None: ...
 
 
 def _utcnow() -> datetime:
@@ -71,18 +72,18 @@ class AuditLog:
             "detail": dict(event.detail),
         }
 
-    def record(self, event: AuditEvent, *, session: Session | Connection | None = None) -> None:
-        """Append `event`: inside `session` (an ORM session or a Core connection) when it must
-        commit with the change it records, otherwise committed (with whatever else is being
-        recorded at the moment) on return."""
-        if session is not None:
-            # A plain INSERT in the caller's transaction: commits or rolls back with it. On a
-            # Core connection of our engine it goes straight to the driver (sign-ins do this).
+    def record(self, event: AuditEvent, *, work: UnitOfWork | None = None) -> None:
+        """Append `event`: inside `work` when it must commit with the change it records,
+        otherwise committed (with whatever else is being recorded at the moment) on return."""
+        if work is not None:
+            # A plain INSERT in the caller's transaction: commits or rolls back with it. With
+            # no ORM session in the work, on a connection of our engine, it goes straight to
+            # the driver (sign-ins do this).
             row = self._row(event)
-            if isinstance(session, Connection) and session.dialect is self._engine.dialect:
-                self._writer.statement(tuple(row)).execute(session, row)
+            if work.opened_session is None and work.dialect is self._engine.dialect:
+                self._writer.statement(tuple(row)).execute(work.connection, row)
             else:
-                session.execute(_INSERT, row)
+                work.execute(_INSERT, row)
             return
         self._writer.append(self._row(event))
 

@@ -16,6 +16,7 @@ from sqlalchemy import JSON, DateTime, String, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from audit import AuditEvent, AuditSink
+from storage import UnitOfWork
 
 # Scopes that are protocol mechanics rather than personal data: no consent asked.
 NO_CONSENT_SCOPES = frozenset({"openid"})
@@ -93,7 +94,7 @@ class ConsentRegistry:
                         client_id=client_id,
                         detail={"scopes": added},
                     ),
-                    session=s,
+                    work=UnitOfWork.of(s),
                 )
 
     def withdraw(self, user_id: str, client_id: str, scopes: list[str] | None = None) -> int:
@@ -116,7 +117,7 @@ class ConsentRegistry:
                         client_id=client_id,
                         detail={"scopes": [r.scope for r in rows]},
                     ),
-                    session=s,
+                    work=UnitOfWork.of(s),
                 )
             return len(rows)
 

@@ -1,12 +1,12 @@
-"""client_credentials token requests answered straight from ASGI.
+"""Token requests the server can inline (client_credentials) answered straight from ASGI.
 
 A regional back end asks for a client_credentials token on every API call it makes, and for
 that request FastAPI's routing, request object and exception machinery cost about as much as the
 grant itself (`make bench`, docs/benchmarks.md). This middleware reads such a request straight
-from the ASGI scope and answers it with the same `token_response` the router uses; every other
-request goes on untouched (a token request of another grant with its body replayed). It sits
-inside the security-header, body-limit and server-error middlewares, so they apply here as
-everywhere.
+from the ASGI scope and answers it with the same `token_response` the router uses, when the
+server says it can inline the grant (`OpenIDProvider.can_inline`); every other request goes on
+untouched (a token request of another grant with its body replayed). It sits inside the
+security-header, body-limit and server-error middlewares, so they apply here as everywhere.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class TokenFastPath:
         body = await _body(receive)
         if body is None:
             return  # the client went away before its request arrived
-        req = self._client_credentials(scope, body)
+        req = self._inlinable(scope, body)
         if req is None:
             await self.app(scope, _replay(body, receive), send)
             return
@@ -49,16 +49,20 @@ class TokenFastPath:
             response = oauth_unavailable()
         await response(scope, receive, send)
 
-    def _client_credentials(self, scope: Scope, body: bytes) -> HttpRequest | None:
-        """The request as idp sees it when it is a client_credentials form post; None for
-        anything else (the router answers it, errors included)."""
+    def _inlinable(self, scope: Scope, body: bytes) -> HttpRequest | None:
+        """The request as idp sees it when it is a form post of a grant the server can inline;
+        None for anything else (the router answers it, errors included)."""
         # ASGI header names are lower-case; as in Starlette, the last of a repeated one wins.
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         try:
             form = form_body(headers.get("content-type", ""), body)
         except BadForm:
             return None
-        if ("grant_type", "client_credentials") not in form:
+        can_inline = self.svc.server.can_inline
+        for name, value in form:
+            if name == "grant_type" and can_inline(value):
+                break
+        else:
             return None
         client = scope.get("client")
         return HttpRequest(

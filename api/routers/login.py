@@ -4,7 +4,6 @@ from ASGI (api/asgi/direct_routes.py)."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -14,59 +13,14 @@ from api.adapter import BadForm, client_ip, read_form
 from api.asgi.direct_routes import direct
 from api.assurance import Assurance, assurance
 from api.deps import pages, services
-from api.services import Services
 from api.surfaces import PageRoute
 from api.throttle import wait_text
 from api.web.next_target import local_path
 from api.web.pages import address
 from api.web.passkey_calls import PASSKEY_CSRF
 from api.web.session_cookie import set_session_cookie, set_signin_cookie
-from idp.signin.mfa.policy import ACR_PWD
-from idp.signin.password import LoginResult
 
 router = APIRouter(route_class=PageRoute)
-
-
-@dataclass(frozen=True)
-class _SignedIn:
-    result: LoginResult
-    cookie: str | None = None  # a new SSO session's
-    second_factor_due: str | None = None  # a pending sign-in's, when the user has a factor
-
-
-def _sign_in(
-    svc: Services,
-    username: str,
-    password: str,
-    ip: str | None,
-    current: str | None,
-    user_agent: str | None,
-) -> _SignedIn:
-    """The password check and the new SSO session in one worker-thread hop: this path's cost
-    beside argon2 itself is what `make bench` holds to 10 %."""
-    result = svc.password_login.attempt(username, password, ip)
-    user = result.user
-    if user is None:
-        return _SignedIn(result)
-    # The second-factor question, then the new session (or the sign-in waiting for its second
-    # factor) with its audit row, in one transaction on a plain connection: an ORM session
-    # cost more than the three statements.
-    with svc.engine.begin() as c:
-        if svc.factors.enrolled(user.id, session=c):
-            # The user's own choice: their second factor, every time. Until it is verified
-            # there is no session, only the second-factor step.
-            return _SignedIn(
-                result, second_factor_due=svc.pending_signins.begin(user.id, ["pwd"], session=c)
-            )
-        _session, cookie = svc.sessions.establish(
-            user.id,
-            acr=ACR_PWD,
-            amr=["pwd"],
-            current_cookie=current,
-            user_agent=user_agent,
-            session=c,
-        )
-        return _SignedIn(result, cookie)
 
 
 @router.get("/login")
@@ -140,16 +94,16 @@ async def login_submit(request: Request) -> Response:
     password = form.get("password", "")
     if not username or not password or len(password) > 256:
         return await again(401, wrong)
-    # asyncio's own hop (the loop's executor, the context copied) rather than Starlette's:
-    # anyio's bookkeeping around it cost ~0.07 ms of the event loop per sign-in.
+    # One worker-thread hop for the whole sign-in, asyncio's own (the loop's executor, the
+    # context copied) rather than Starlette's: anyio's bookkeeping around it cost ~0.07 ms of
+    # the event loop per sign-in.
     signed_in = await asyncio.to_thread(
-        _sign_in,
-        svc,
+        svc.password_signin.sign_in,
         username,
         password,
         client_ip(request),
-        request.cookies.get(svc.settings.cookie_name),
-        request.headers.get("user-agent"),
+        current_cookie=request.cookies.get(svc.settings.cookie_name),
+        user_agent=request.headers.get("user-agent"),
     )
     result = signed_in.result
     if result.throttled is not None:

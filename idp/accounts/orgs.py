@@ -12,6 +12,7 @@ from audit import AuditEvent, AuditSink
 from idp.accounts.models import Organisation
 from idp.clock import Clock
 from idp.errors import Conflict, InvalidInput, NotFound
+from storage import UnitOfWork
 
 
 class Organisations:
@@ -26,7 +27,9 @@ class Organisations:
         try:
             with self._db.begin() as s:
                 s.add(org)
-                self._audit.record(AuditEvent("org.create", actor=actor, org_id=org.id), session=s)
+                self._audit.record(
+                    AuditEvent("org.create", actor=actor, org_id=org.id), work=UnitOfWork.of(s)
+                )
         except IntegrityError as exc:
             raise Conflict(f"organisation {name!r} exists") from exc
         return org
@@ -63,6 +66,6 @@ class Organisations:
                     org_id=row.id,
                     detail={"require_mfa": row.require_mfa},
                 ),
-                session=s,
+                work=UnitOfWork.of(s),
             )
             return row

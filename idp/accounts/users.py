@@ -19,12 +19,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditEvent, AuditSink, Outcome
-from audit.driver import DriverStatements
 from idp.accounts.models import User
 from idp.accounts.password_policy import PasswordPolicy
 from idp.accounts.passwords import PasswordHasher
 from idp.clock import Clock
 from idp.errors import Conflict, InvalidInput, NotFound
+from storage import UnitOfWork
+from storage.statements import DriverStatements
 from vault import BlindIndex, EnvelopeCipher, SubjectErased, fields
 from vault.blind_index import normalise
 from vault.fields import SealedField
@@ -101,6 +102,7 @@ class _UserId:
 class UserDirectory:
     def __init__(
         self,
+        engine: Engine,
         db: sessionmaker[Session],
         cipher: EnvelopeCipher,
         index: BlindIndex,
@@ -111,7 +113,7 @@ class UserDirectory:
     ) -> None:
         self._db, self._cipher, self._index = db, cipher, index
         self._hasher, self._audit, self._clock = hasher, audit, clock
-        self._engine: Engine = db.kw["bind"]
+        self._engine = engine  # for the driver's reads (credentials)
         self._by_index = {kind: DriverStatements(stmt) for kind, stmt in _BY_INDEX.items()}
         self.policy = policy or PasswordPolicy()
 
@@ -189,10 +191,12 @@ class UserDirectory:
                 s.flush()
             except IntegrityError as exc:
                 raise Conflict("a user with this username exists") from exc
-            self._audit.record(AuditEvent("user.create", actor=actor, subject=uid), session=s)
+            self._audit.record(
+                AuditEvent("user.create", actor=actor, subject=uid), work=UnitOfWork.of(s)
+            )
             if email_verified:  # whoever created the account vouches for the address
                 self._audit.record(
-                    AuditEvent("user.verify_email", actor=actor, subject=uid), session=s
+                    AuditEvent("user.verify_email", actor=actor, subject=uid), work=UnitOfWork.of(s)
                 )
         return self.profile(user)
 
@@ -224,7 +228,7 @@ class UserDirectory:
     def credentials(self, login: str) -> Credentials | None:
         """The account `login` (NIK, email or username) names, read on the driver: this runs
         before every password check, and a Session, even a Core execution, cost more than the
-        query (audit.driver)."""
+        query (storage.statements)."""
         login = login.strip()
         if not _plausible(login):
             return None
@@ -277,7 +281,7 @@ class UserDirectory:
         row.password_hash = self._hasher.hash(password)
         row.updated_at = self._clock()
         self._audit.record(
-            AuditEvent("user.password_change", actor=actor, subject=user_id), session=s
+            AuditEvent("user.password_change", actor=actor, subject=user_id), work=UnitOfWork.of(s)
         )
 
     def check_policy(self, password: str, user: User | None = None) -> None:
@@ -315,7 +319,9 @@ class UserDirectory:
             user.password_hash = None
             user.disabled = True
             user.updated_at = self._clock()
-            self._audit.record(AuditEvent("user.erase", actor=actor, subject=sub), session=s)
+            self._audit.record(
+                AuditEvent("user.erase", actor=actor, subject=sub), work=UnitOfWork.of(s)
+            )
         # After the commit: an erased DEK with live indexes would be worse than the reverse.
         return self._cipher.shred(sub)
 

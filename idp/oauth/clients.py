@@ -34,6 +34,7 @@ from idp.oauth.client_uris import CHECKED, ClientUriCheck, Warn
 from idp.oauth.models import ClientRecord
 from idp.oauth.scopes import ADMIN_SCOPE, PRIVILEGED, within
 from idp.secrets import new_identifier, new_secret, same_text, secret_hash, secret_matches
+from storage import UnitOfWork
 
 _CLIENT_ID = re.compile(r"[\x20-\x7e]+")
 
@@ -222,7 +223,7 @@ class ClientRegistry:
             s.add(rec)
             self._audit.record(
                 AuditEvent("client.create", actor=actor, client_id=rec.client_id, org_id=org_id),
-                session=s,
+                work=UnitOfWork.of(s),
             )
         return _client(rec), secret
 
@@ -315,7 +316,7 @@ class ClientRegistry:
                     org_id=rec.org_id,
                     detail={"fields": sorted(changes)},
                 ),
-                session=s,
+                work=UnitOfWork.of(s),
             )
             client = _client(rec)
         self._forget(client_id)
@@ -342,7 +343,7 @@ class ClientRegistry:
                     org_id=rec.org_id,
                     detail={"role": role},
                 ),
-                session=s,
+                work=UnitOfWork.of(s),
             )
             client = _client(rec)
         self._forget(client_id)
@@ -356,7 +357,7 @@ class ClientRegistry:
             s.delete(rec)
             self._audit.record(
                 AuditEvent("client.delete", actor=actor, client_id=client_id, org_id=rec.org_id),
-                session=s,
+                work=UnitOfWork.of(s),
             )
         self._forget(client_id)
 

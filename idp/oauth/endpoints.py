@@ -17,6 +17,7 @@ from idp.oauth.context import ServerContext
 from idp.oauth.models import RefreshToken
 from idp.oauth.requests import OAuthRequest
 from idp.oauth.tokens import AccessClaims, InvalidToken
+from storage import UnitOfWork
 
 CONFIDENTIAL_AUTH = [m for m in AUTH_METHODS if m != "none"]
 
@@ -162,5 +163,5 @@ class Revocation(_PresentedToken, RevocationEndpoint):
                 client_id=token.client_id,
                 detail={"kind": token.kind},
             ),
-            session=request.db,
+            work=UnitOfWork.of(request.db),
         )

@@ -25,6 +25,7 @@ from idp.clock import Clock, aware
 from idp.errors import IdpError
 from idp.oauth.jws import CompactSigner, Key
 from idp.oauth.models import SigningKey
+from storage import UnitOfWork
 from vault import EnvelopeCipher, FieldContext
 
 warnings.filterwarnings("ignore", message="EdDSA is deprecated")
@@ -115,7 +116,7 @@ class KeyRing:
                     s.add(row)
                     self._audit.record(
                         AuditEvent("key.create", actor="system", detail={"kid": row.kid}),
-                        session=s,
+                        work=UnitOfWork.of(s),
                     )
         self._reload()
 
@@ -132,7 +133,7 @@ class KeyRing:
                 s.add(row)
                 new.append(row.kid)
             self._audit.record(
-                AuditEvent("key.rotate", actor=actor, detail={"new": new}), session=s
+                AuditEvent("key.rotate", actor=actor, detail={"new": new}), work=UnitOfWork.of(s)
             )
         self._reload()
         return new

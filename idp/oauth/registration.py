@@ -18,6 +18,7 @@ from idp.oauth.client_metadata import check_metadata_types
 from idp.oauth.clients import Client, ClientRegistry
 from idp.oauth.models import InitialAccessToken
 from idp.secrets import new_secret, secret_hash
+from storage import UnitOfWork
 
 REGISTRABLE = (
     "redirect_uris",
@@ -75,7 +76,8 @@ class Registration:
                 )
             )
             self._audit.record(
-                AuditEvent("client.initial_token", actor="operator", org_id=org_id), session=s
+                AuditEvent("client.initial_token", actor="operator", org_id=org_id),
+                work=UnitOfWork.of(s),
             )
         return token
 
@@ -125,7 +127,9 @@ class Registration:
                 else None
             )
             if taken is None:  # audited in the transaction, which is committed, not undone
-                self._audit.record(AuditEvent("client.register", Outcome.DENIED), session=s)
+                self._audit.record(
+                    AuditEvent("client.register", Outcome.DENIED), work=UnitOfWork.of(s)
+                )
         if taken is None:
             raise RegistrationError(
                 "invalid_token", "a valid initial access token is required", 401

@@ -69,6 +69,17 @@ class HttpResponse:
         return None
 
 
+@dataclass(frozen=True)
+class TokenAnswer:
+    """The token endpoint's answer (RFC 6749 §3.2), its transaction already ended."""
+
+    response: HttpResponse
+    client_auth_failed: bool  # the limiter counts these
+    # Audit rows of a grant whose row follows the commit: the caller commits them before it
+    # releases the response.
+    deferred: tuple[AuditEvent, ...] = ()
+
+
 class _Payload(OAuth2Payload):
     def __init__(self, pairs: list[tuple[str, str]]) -> None:
         self._pairs = pairs
@@ -134,7 +145,7 @@ class OAuthRequest(OAuth2Request):
         self._args = dict(req.query)
         self._form = dict(req.form)
         # Set by the server: whether client authentication failed (the limiter counts those),
-        # and audit events with no transaction of their own, for the caller to commit.
+        # and audit events with no transaction of their own, reported in its TokenAnswer.
         self.client_auth_failed = False
         self.audit_after: list[AuditEvent] = []
 

@@ -21,7 +21,6 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 
 from audit import AuditEvent, Outcome
-from audit.driver import DriverStatements
 from idp.clock import epoch
 from idp.oauth.context import ServerContext
 from idp.oauth.keys import InvalidSignature
@@ -29,6 +28,8 @@ from idp.oauth.requests import OAuthRequest
 from idp.oidc.models import LogoutDelivery
 from idp.outbound import OutboundRefused
 from idp.signin.sessions import ActiveSession, SsoSessions
+from storage import UnitOfWork
+from storage.statements import DriverStatements
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_TTL = 120
@@ -85,9 +86,10 @@ class DeliveryReport:
 
 
 class LogoutService:
-    def __init__(self, ctx: ServerContext, sessions: SsoSessions) -> None:
+    def __init__(self, ctx: ServerContext, sessions: SsoSessions, engine: Engine) -> None:
         self.ctx = ctx
         self.sessions = sessions
+        self._engine = engine  # for the driver's read (_anything_due)
         self.endpoint = EndSession(ctx)
         self._any_due = DriverStatements(_ANY_DUE)
         self.endpoint.server = _ClientLookup(ctx)
@@ -140,8 +142,7 @@ class LogoutService:
         """Whether a delivery is due, in one read on the driver: every worker asks this about
         once a second, almost always to hear no, and a claiming transaction cost several times
         the read (docs/benchmarks.md)."""
-        engine: Engine = self.ctx.db.kw["bind"]
-        return bool(self._any_due.read(engine, {"now": now}))
+        return bool(self._any_due.read(self._engine, {"now": now}))
 
     def logout_token(self, client: Any, session: ActiveSession) -> str:
         now = epoch(self.ctx.clock())
@@ -210,7 +211,7 @@ class LogoutService:
                         client_id=client_id,
                         detail=detail,
                     ),
-                    session=s,
+                    work=UnitOfWork.of(s),
                 )
         return DeliveryReport(delivered, retried, gave_up)
 

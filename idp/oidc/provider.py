@@ -22,16 +22,25 @@ from idp.oauth.grants.pkce import S256CodeChallenge
 from idp.oauth.grants.refresh_token import RefreshTokenGrant
 from idp.oauth.params import check_basic_credentials, description, malformed
 from idp.oauth.principal import Principal
-from idp.oauth.requests import HttpRequest, HttpResponse, OAuthJsonRequest, OAuthRequest
+from idp.oauth.requests import (
+    HttpRequest,
+    HttpResponse,
+    OAuthJsonRequest,
+    OAuthRequest,
+    TokenAnswer,
+)
 from idp.oauth.scopes import SUPPORTED
 from idp.oidc.context import ProviderContext
 from idp.oidc.id_token import IdTokenOnCode, IdTokenOnRefresh
+from storage import UnitOfWork
 
 
 class OpenIDProvider(AuthorizationServer):
     def __init__(self, ctx: ProviderContext) -> None:
         super().__init__(scopes_supported=list(SUPPORTED))
         self.ctx = ctx
+        # Token grants whose audit row may follow the answer's commit (AUDIT_FOLLOWS_COMMIT).
+        self._audit_follows: set[str] = set()
         self.register_token_generator("default", ctx.tokens)
         self.register_client_auth_method("private_key_jwt", PrivateKeyJWT(ctx))
         self.register_grant(
@@ -41,6 +50,36 @@ class OpenIDProvider(AuthorizationServer):
         self.register_grant(ClientCredentialsGrant)
         self.register_endpoint(Introspection(ctx))
         self.register_endpoint(Revocation(ctx))
+
+    def register_grant(self, grant_cls: Any, extensions: Any = None) -> None:
+        super().register_grant(grant_cls, extensions)
+        if getattr(grant_cls, "AUDIT_FOLLOWS_COMMIT", False) and hasattr(
+            grant_cls, "check_token_endpoint"
+        ):
+            self._audit_follows.add(grant_cls.GRANT_TYPE)
+
+    def can_inline(self, grant_type: str | None) -> bool:
+        """Whether a token request of `grant_type` may be answered on the caller's own thread:
+        only a grant that declares its audit row may follow the commit writes nothing before
+        its answer (a cached client and a secret still decide, at the caller)."""
+        return grant_type in self._audit_follows
+
+    def issue_token(self, req: HttpRequest) -> TokenAnswer:
+        """The token endpoint (RFC 6749 §3.2): the grant's transaction, opened only if the
+        grant needs one, committed when it succeeds and rolled back when not; the audit rows
+        that follow the commit are in the answer's `deferred`."""
+        oauth = self.oauth_request(req, self.ctx.db)
+        try:
+            resp = self.create_token_response(oauth)
+            if (db := oauth.opened_db) is not None:
+                if resp.status == 200:
+                    db.commit()
+                else:
+                    db.rollback()
+            return TokenAnswer(resp, oauth.client_auth_failed, tuple(oauth.audit_after))
+        finally:
+            if (db := oauth.opened_db) is not None:
+                db.close()
 
     def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> Any:
         try:
@@ -109,12 +148,13 @@ class OpenIDProvider(AuthorizationServer):
             org_id=request.client.org_id,
             detail={"grant_type": grant_type, "refresh": bool(refresh)},
         )
-        if grant_type == "client_credentials":
-            # Nothing else is written for this grant: the caller commits the row (grouped
-            # with others) before it releases the token.
+        if grant_type in self._audit_follows:
+            # The grant declares that nothing else is written for it: the row is reported in
+            # the TokenAnswer, and the caller commits it (grouped with others) before it
+            # releases the token.
             request.audit_after.append(event)
         else:
-            self.ctx.audit.record(event, session=request.db)
+            self.ctx.audit.record(event, work=UnitOfWork.of(request.db))
 
     # -- framework adapter --------------------------------------------------------------------
     def create_oauth2_request(self, request: Any) -> OAuthRequest:

@@ -24,6 +24,7 @@ from idp.selfservice.notices import Notifier
 from idp.signin.password import PasswordLogin
 from idp.signin.ratelimit import Throttled
 from idp.signin.sessions import ActiveSession, SsoSessions
+from storage import UnitOfWork
 
 
 class WrongPassword(InvalidInput):
@@ -105,7 +106,7 @@ class AccountService:
                     subject=user_id,
                     detail={"reason": reason, "sessions": ended},
                 ),
-                session=s,
+                work=UnitOfWork.of(s),
             )
         return ended
 
@@ -169,7 +170,7 @@ class AccountService:
                         client_id=client_id,
                         detail={"grants": len(grants)},
                     ),
-                    session=s,
+                    work=UnitOfWork.of(s),
                 )
         withdrawn = self._consent.withdraw(user_id, client_id)
         if grants or withdrawn:

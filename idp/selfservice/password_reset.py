@@ -19,6 +19,7 @@ from idp.selfservice.account import AccountService
 from idp.selfservice.links import PASSWORD_RESET, AccountTokens
 from idp.selfservice.notices import Notifier
 from idp.signin.password import PasswordLogin
+from storage import UnitOfWork
 
 
 class PasswordReset:
@@ -83,7 +84,8 @@ class PasswordReset:
                 row.pending_verification = False
                 row.email_verified = True
             self._audit.record(
-                AuditEvent("password_reset.complete", actor=user_id, subject=user_id), session=s
+                AuditEvent("password_reset.complete", actor=user_id, subject=user_id),
+                work=UnitOfWork.of(s),
             )
         self._sessions.end_all(user_id, actor=user_id, reason="password_reset")
         self._login.forget_failures(user_id)

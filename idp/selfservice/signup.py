@@ -20,6 +20,7 @@ from idp.clock import Clock
 from idp.errors import Conflict, InvalidInput
 from idp.selfservice.links import VERIFY_EMAIL, AccountTokens
 from idp.selfservice.notices import Notifier
+from storage import UnitOfWork
 
 
 class SelfRegistration:
@@ -103,6 +104,6 @@ class SelfRegistration:
             row.email_verified = True
             row.updated_at = self._clock()
             self._audit.record(
-                AuditEvent("user.verify_email", actor=row.id, subject=row.id), session=s
+                AuditEvent("user.verify_email", actor=row.id, subject=row.id), work=UnitOfWork.of(s)
             )
             return row.id

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, insert
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditEvent, AuditSink
 from idp.clock import Clock, aware
 from idp.secrets import new_secret, secret_hash
 from idp.signin.models import PendingSignIn
+from storage import UnitOfWork
 
 _INSERT = insert(PendingSignIn)
 
@@ -37,11 +37,11 @@ class PendingSignIns:
     ) -> None:
         self._db, self._audit, self._clock, self._ttl = db, audit, clock, ttl
 
-    def begin(self, user_id: str, amr: list[str], *, session: Session | Connection) -> str:
-        """Record the first factor inside the caller's transaction; returns the cookie value."""
+    def begin(self, user_id: str, amr: list[str], *, work: UnitOfWork) -> str:
+        """Record the first factor inside `work` (its owner commits); returns the cookie."""
         now = self._clock()
         cookie = new_secret()
-        session.execute(
+        work.execute(
             _INSERT,
             {
                 "secret_hash": secret_hash(cookie),
@@ -55,7 +55,7 @@ class PendingSignIns:
             AuditEvent(
                 "login.second_factor_due", actor=user_id, subject=user_id, detail={"amr": amr}
             ),
-            session=session,
+            work=work,
         )
         return cookie
 

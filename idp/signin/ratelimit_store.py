@@ -17,8 +17,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.driver import DriverStatements
 from idp.signin.models import RateCounter
+from storage.statements import DriverStatements
 
 _T = RateCounter.__table__
 # Built once: constructing the expression cost more than running it. A sign-in peeks at two
@@ -159,8 +159,8 @@ def _counter(row: RateCounter) -> Counter:
 class SqlCounterStore:
     """Counters in `idp_rate_counters`, updated with one INSERT ... ON CONFLICT DO UPDATE."""
 
-    def __init__(self, db: sessionmaker[Session]) -> None:
-        self._db = db
+    def __init__(self, engine: Engine, db: sessionmaker[Session]) -> None:
+        self._engine, self._db = engine, db
         self._peek_two = DriverStatements(_PEEK_TWO)
         self._statements: dict[tuple[Any, ...], Any] = {}  # admit statements, by limit shape
 
@@ -232,10 +232,10 @@ class SqlCounterStore:
     def peek_many(self, keys: list[str], now: float) -> dict[str, Counter]:
         if not keys:
             return {}
-        engine: Engine = self._db.kw["bind"]
+        engine = self._engine
         if len(keys) <= 2:
             # The sign-in's read (account and IP), before every guarded attempt: prebuilt and
-            # run on the driver (audit.driver).
+            # run on the driver (storage.statements).
             rows = self._peek_two.read(engine, {"k0": keys[0], "k1": keys[-1], "now": now})
         else:
             with engine.connect() as c:

@@ -13,15 +13,14 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditEvent, AuditSink
-from audit.driver import DriverStatements
 from idp.clock import Clock, aware
 from idp.secrets import new_secret, secret_hash
 from idp.signin.models import SessionClient, SsoSession
+from storage import DriverStatements, UnitOfWork
 
 # Refresh last_seen_at at most this often, so a busy session is not a write per request.
 _TOUCH_EVERY = timedelta(seconds=60)
@@ -41,8 +40,8 @@ class ActiveSession:
 
 
 _SESSIONS = cast(Table, SsoSession.__table__)
-# Built once: every password login runs them. Plain Core, so they run the same on an ORM
-# Session or a Connection.
+# Built once: every password login runs them. Plain Core, so they run the same in a unit of
+# work with an ORM session or on its bare connection.
 _INSERT = insert(_SESSIONS)
 # The columns a new session is written with (establish), in one order for the compiled INSERT.
 _INSERT_KEYS = (
@@ -105,19 +104,21 @@ class SsoSessions:
         amr: list[str],
         current_cookie: str | None = None,
         user_agent: str | None = None,
-        session: Session | Connection | None = None,
+        work: UnitOfWork | None = None,
     ) -> tuple[ActiveSession, str]:
         """After a successful login: a fresh cookie secret (no fixation). Re-authenticating the
         same user keeps `sid`, so apps already in the session stay reachable by logout. Inside
-        `session` when given (the caller commits), otherwise committed on return."""
-        if session is None:
+        `work` when given (its owner commits), otherwise committed on return."""
+        if work is None:
             with self._db.begin() as s:
-                return self._establish(s, user_id, acr, amr, current_cookie, user_agent)
-        return self._establish(session, user_id, acr, amr, current_cookie, user_agent)
+                return self._establish(
+                    UnitOfWork.of(s), user_id, acr, amr, current_cookie, user_agent
+                )
+        return self._establish(work, user_id, acr, amr, current_cookie, user_agent)
 
     def _establish(
         self,
-        s: Session | Connection,
+        work: UnitOfWork,
         user_id: str,
         acr: str | None,
         amr: list[str],
@@ -137,7 +138,7 @@ class SsoSessions:
         )
         row: Any = None
         if current_cookie:
-            row = s.execute(_BY_SECRET, {"digest": secret_hash(current_cookie)}).first()
+            row = work.execute(_BY_SECRET, {"digest": secret_hash(current_cookie)}).first()
             if not self._valid(row, now) or (row and row.user_id != user_id):
                 row = None
         if row is None:
@@ -149,10 +150,10 @@ class SsoSessions:
                 created_at=now,
                 expires_at=now + self._absolute,
             )
-            self._insert.execute(s, fresh)  # on the driver under a Connection (sign-ins)
+            self._insert.execute(work, fresh)  # on the driver with no ORM session (sign-ins)
             row = SimpleNamespace(**fresh)
         else:
-            s.execute(_UPDATE, {"sid": row.id, **values})
+            work.execute(_UPDATE, {"sid": row.id, **values})
             row = SimpleNamespace(**{**row._mapping, **values})
         active = _active(row)
         self._audit.record(
@@ -162,7 +163,7 @@ class SsoSessions:
                 subject=user_id,
                 detail={"sid": active.sid, "amr": active.amr},
             ),
-            session=s,
+            work=work,
         )
         return active, cookie
 
@@ -219,7 +220,7 @@ class SsoSessions:
                     subject=row.user_id,
                     detail={"sid": sid, "reason": reason},
                 ),
-                session=s,
+                work=UnitOfWork.of(s),
             )
             return _active(row)
 

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from audit import AuditEvent, Outcome
 from audit.group_commit import GroupCommit
 from audit.log import AUDIT_TABLE
+from storage import UnitOfWork
 
 
 def _count(services, type_prefix: str) -> int:
@@ -77,7 +78,8 @@ def test_a_row_from_the_writer_reads_back_like_one_written_in_a_transaction(serv
     services.audit.record(AuditEvent("test.via.writer", actor="a", subject="s", detail=detail))
     with services.db.begin() as s:
         services.audit.record(
-            AuditEvent("test.via.session", actor="a", subject="s", detail=detail), session=s
+            AuditEvent("test.via.session", actor="a", subject="s", detail=detail),
+            work=UnitOfWork.of(s),
         )
     writer, session = (
         services.audit.recent(type_prefix=t, limit=1)[0]

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from audit import AuditEvent, Outcome
 from idp.oauth.context import ServerContext
+from storage import UnitOfWork
 
 
 def revoke_copied_grant(
@@ -26,5 +27,5 @@ def revoke_copied_grant(
                 client_id=client_id,
                 detail={"grant": grant_id},
             ),
-            session=side,
+            work=UnitOfWork.of(side),
         )

@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import bindparam, exists, select
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.driver import DriverStatements
 from idp.signin.mfa.recovery import RecoveryCodes
 from idp.signin.mfa.totp import TotpFactors, looks_like_totp
 from idp.signin.mfa.webauthn import WebAuthnFactors
+from storage import DriverStatements, UnitOfWork
 
 # Built once: constructing the expression cost more than running it.
 _ENROLLED = select(
@@ -56,14 +55,14 @@ class SecondFactors:
         self._db = db
         self._enrolled = DriverStatements(_ENROLLED)
 
-    def enrolled(self, user_id: str, *, session: Session | Connection | None = None) -> bool:
+    def enrolled(self, user_id: str, *, work: UnitOfWork | None = None) -> bool:
         """Any confirmed TOTP or passkey, asked in one read (this runs on every password login,
-        inside the transaction that opens the session when the caller passes it)."""
-        if session is None:
+        inside the unit of work that opens the session when the caller passes it)."""
+        if work is None:
             with self._db() as s:
-                return self.enrolled(user_id, session=s)
-        # On the driver under a Connection (the sign-in's path).
-        return bool(self._enrolled.rows(session, {"uid": user_id})[0][0])
+                return self.enrolled(user_id, work=UnitOfWork.of(s))
+        # On the driver in a unit of work with no ORM session (the sign-in's path).
+        return bool(self._enrolled.rows(work, {"uid": user_id})[0][0])
 
     def verify_code(self, user_id: str, value: str) -> list[str] | None:
         """The amr this code earns, or None when it is wrong, used before, or too long."""

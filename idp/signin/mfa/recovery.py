@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from audit import AuditEvent, AuditSink, Outcome
 from idp.clock import Clock
 from idp.signin.mfa.models import RecoveryCode
+from storage import UnitOfWork
 
 COUNT = 10
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off paper without doubt
@@ -57,7 +58,8 @@ class RecoveryCodes:
                     )
                 )
             self._audit.record(
-                AuditEvent("mfa.recovery.generate", actor=actor, subject=user_id), session=s
+                AuditEvent("mfa.recovery.generate", actor=actor, subject=user_id),
+                work=UnitOfWork.of(s),
             )
         return [_display(c) for c in raw]
 
@@ -104,5 +106,6 @@ class RecoveryCodes:
         with self._db.begin() as s:
             s.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
             self._audit.record(
-                AuditEvent("mfa.recovery.clear", actor=actor, subject=user_id), session=s
+                AuditEvent("mfa.recovery.clear", actor=actor, subject=user_id),
+                work=UnitOfWork.of(s),
             )

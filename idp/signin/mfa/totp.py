@@ -21,6 +21,7 @@ from audit import AuditEvent, AuditSink, Outcome
 from idp.clock import Clock
 from idp.errors import Conflict, NotFound
 from idp.signin.mfa.models import TotpFactor
+from storage import UnitOfWork
 from vault import EnvelopeCipher, FieldContext
 
 TABLE = "idp_mfa_totp"
@@ -107,7 +108,7 @@ class TotpFactors:
                 .where(TotpFactor.user_id == user_id)
                 .values(confirmed_at=self._clock())
             )
-            self._audit.record(event, session=s)
+            self._audit.record(event, work=UnitOfWork.of(s))
 
     @staticmethod
     def confirmed(user_id: str | BindParameter[str]) -> Select[str]:
@@ -163,5 +164,5 @@ class TotpFactors:
             if not getattr(gone, "rowcount", 0):
                 raise NotFound("no authenticator app is set up")
             self._audit.record(
-                AuditEvent("mfa.totp.remove", actor=actor, subject=user_id), session=s
+                AuditEvent("mfa.totp.remove", actor=actor, subject=user_id), work=UnitOfWork.of(s)
             )

@@ -42,6 +42,7 @@ from idp.clock import Clock, aware
 from idp.errors import IdpError, InvalidInput, NotFound
 from idp.secrets import new_secret
 from idp.signin.mfa.models import WebAuthnChallenge, WebAuthnCredential
+from storage import UnitOfWork
 
 CHALLENGE_TTL = timedelta(minutes=5)
 REGISTER, SECOND_FACTOR, PASSWORDLESS = "register", "2fa", "passwordless"
@@ -198,7 +199,7 @@ class WebAuthnFactors:
                 AuditEvent(
                     "mfa.passkey.register", actor=user_id, subject=user_id, detail={"id": row.id}
                 ),
-                session=s,
+                work=UnitOfWork.of(s),
             )
         return _passkey(row)
 
@@ -277,7 +278,7 @@ class WebAuthnFactors:
                     subject=row.user_id,
                     detail={"id": row.id, "passwordless": user_id is None},
                 ),
-                session=s,
+                work=UnitOfWork.of(s),
             )
         return PasskeyLogin(
             row.user_id, "swk" if row.multi_device else "hwk", verified.user_verified
@@ -320,7 +321,7 @@ class WebAuthnFactors:
                 AuditEvent(
                     "mfa.passkey.rename", actor=user_id, subject=user_id, detail={"id": row.id}
                 ),
-                session=s,
+                work=UnitOfWork.of(s),
             )
 
     def remove(self, user_id: str, passkey_id: str, *, actor: str) -> None:
@@ -333,7 +334,7 @@ class WebAuthnFactors:
                 AuditEvent(
                     "mfa.passkey.remove", actor=actor, subject=user_id, detail={"id": passkey_id}
                 ),
-                session=s,
+                work=UnitOfWork.of(s),
             )
 
 

@@ -62,6 +62,7 @@ def test_login_rehashes_when_argon2_parameters_change(services):
     assert "m=8192" in old_hash
     stronger = PasswordHasher(Argon2Params(time_cost=2, memory_cost=9216, parallelism=1))
     directory = UserDirectory(
+        services.engine,
         services.db,
         services.cipher,
         BlindIndex(services.provider),

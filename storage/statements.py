@@ -8,9 +8,6 @@ dialect's casts, each parameter's bind conversion (datetimes and JSON on SQLite)
 column's conversion, and SQLAlchemy's exception classes for driver errors. It runs on the
 connection of a SQLAlchemy `Connection` (inside that connection's transaction) or on a raw
 pooled connection.
-
-It lives in `audit` because the audit writer needed it first and DESIGN.md lets `idp` import
-`audit` but not the other way round.
 """
 
 from __future__ import annotations
@@ -20,10 +17,11 @@ from typing import Any, cast
 
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from storage.unit_of_work import UnitOfWork
 
 Converter = Callable[[Any], Any]
 
@@ -161,19 +159,23 @@ class DriverStatements:
             )
         return compiled
 
-    def execute(self, bind: Session | Connection, values: Mapping[str, Any]) -> None:
-        """Run once inside `bind`'s transaction: on the driver under a Core `Connection`;
-        through SQLAlchemy in an ORM `Session`, which first flushes what it holds pending."""
-        if isinstance(bind, Connection):
-            self.on(bind.dialect).execute(bind, values)
+    def execute(self, work: UnitOfWork, values: Mapping[str, Any]) -> None:
+        """Run once inside `work`'s transaction: on the driver under its connection; through
+        SQLAlchemy when it has an ORM session, which first flushes what it holds pending."""
+        session = work.opened_session
+        if session is None:
+            connection = work.connection
+            self.on(connection.dialect).execute(connection, values)
         else:
-            bind.execute(self._executable, values)
+            session.execute(self._executable, values)
 
-    def rows(self, bind: Session | Connection, values: Mapping[str, Any]) -> list[Any]:
-        """The result rows inside `bind`'s transaction, each a list, as `execute` runs it."""
-        if isinstance(bind, Connection):
-            return self.on(bind.dialect).rows(bind, values)
-        return [list(r) for r in bind.execute(self._executable, values)]
+    def rows(self, work: UnitOfWork, values: Mapping[str, Any]) -> list[Any]:
+        """The result rows inside `work`'s transaction, each a list, as `execute` runs it."""
+        session = work.opened_session
+        if session is None:
+            connection = work.connection
+            return self.on(connection.dialect).rows(connection, values)
+        return [list(r) for r in session.execute(self._executable, values)]
 
     def read(self, engine: Engine, values: Mapping[str, Any]) -> list[Any]:
         """`rows` on a pooled connection of `engine`, checked out for this read alone."""

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from audit.driver import DriverStatement, DriverStatements
 from idp.signin.models import SsoSession
+from storage import UnitOfWork, begin
+from storage.statements import DriverStatement, DriverStatements
 
 T = SsoSession.__table__
 KEYS = ("id", "user_id", "secret_hash", "auth_time", "acr", "amr", "created_at")
@@ -142,8 +143,8 @@ def test_the_same_statements_run_in_an_orm_session_after_its_pending_changes(ser
     pending, driven = _row(user_id="u-orm"), _row(user_id="u-orm")
     with Session(engine) as s, s.begin():
         s.add(SsoSession(**pending))  # not flushed yet: the read below must see it
-        inserts.execute(s, driven)
-        in_session = by_user.rows(s, {"u": "u-orm"})
-    with engine.connect() as c:
-        on_driver = by_user.rows(c, {"u": "u-orm"})
+        inserts.execute(UnitOfWork.of(s), driven)
+        in_session = by_user.rows(UnitOfWork.of(s), {"u": "u-orm"})
+    with begin(engine) as work:
+        on_driver = by_user.rows(work, {"u": "u-orm"})
     assert sorted(in_session) == sorted(on_driver) == sorted([[pending["id"]], [driven["id"]]])
